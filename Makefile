@@ -24,7 +24,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 else ifeq ($(SAN),thread)
 B := build/tsan
-SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 else
 B := build
 SANFLAGS :=
@@ -233,20 +233,24 @@ client: $(LIBCLIENT) $(SMMUCTL)
 # tests/integration: a real smmud driven over its socket.
 ITEST_SRCS := $(sort $(wildcard tests/integration/*.c))
 ITEST_OBJS := $(ITEST_SRCS:%.c=$(B)/%.o)
+ITEST_EXTRA_OBJS := $(B)/daemon/conf.o $(B)/gen/conf_default.o $(LIBSMMU)
 ITEST_BIN := $(B)/tests/integration/smmu-integration
 
 $(B)/tests/integration/%.o: tests/integration/%.c | $(GEN)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CPPFLAGS) -iquote tests/integration -iquote client \
-		-iquote proto -iquote lib -iquote $(B)/gen $(ALL_CFLAGS) \
-		$(CHECK_CFLAGS) $(PROTO_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+		-iquote proto -iquote lib -iquote daemon -iquote $(B)/gen \
+		$(ALL_CFLAGS) $(CHECK_CFLAGS) $(PROTO_CFLAGS) $(JSON_CFLAGS) \
+		$(shell $(PKG_CONFIG) --cflags yaml-0.1) -c $< -o $@
 
-$(ITEST_BIN): $(ITEST_OBJS) $(PROTO_OBJS) $(LIBCLIENT)
+$(ITEST_BIN): $(ITEST_OBJS) $(PROTO_OBJS) $(ITEST_EXTRA_OBJS) $(LIBCLIENT)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ITEST_OBJS) $(PROTO_OBJS) -o $@ -L$(B) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ITEST_OBJS) $(PROTO_OBJS) \
+		$(ITEST_EXTRA_OBJS) -o $@ -L$(B) \
 		-lsmmuclient -Wl,-rpath,'$$ORIGIN/../..' $(ALL_LDFLAGS) \
-		$(CHECK_LIBS) $(PROTO_LIBS) $(JSON_LIBS)
+		$(CHECK_LIBS) $(PROTO_LIBS) $(JSON_LIBS) \
+		$(shell $(PKG_CONFIG) --libs yaml-0.1)
 
 .PHONY: integration
 integration: deps $(ITEST_BIN) $(SMMUD) $(SMMUCTL)

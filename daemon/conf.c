@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,29 +117,37 @@ static void conf_errorf(struct conf_parse *, unsigned, unsigned,
 static void conf_error(struct conf_parse *, const struct conf_node *,
     const char *, ...) __attribute__((format(printf, 3, 4)));
 
-/* Record an error at line:col (line 0: no position). */
-static void
-conf_errorf(struct conf_parse *p, unsigned line, unsigned col,
-    const char *fmt, ...)
+/* Record an error at line:col; only the first CONF_ERRORS_MAX are kept. */
+static void __attribute__((format(printf, 4, 0)))
+conf_verror(struct conf_parse *p, unsigned line, unsigned col,
+    const char *fmt, va_list ap)
 {
 	struct conf_error *e;
-	va_list ap;
 
 	p->nr_errors++;
 	if (p->nr_errs == CONF_ERRORS_MAX)
 		return;
 	e = &p->errs[p->nr_errs];
-	va_start(ap, fmt);
 	if (vasprintf(&e->msg, fmt, ap) == -1) {
 		e->msg = NULL;
 		p->oom = true;
-	}
-	va_end(ap);
-	if (e->msg == NULL)
 		return;
+	}
 	e->line = line;
 	e->col = col;
 	e->seq = p->nr_errs++;
+}
+
+/* Record an error at line:col (line 0: about the whole file). */
+static void
+conf_errorf(struct conf_parse *p, unsigned line, unsigned col,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_verror(p, line, col, fmt, ap);
+	va_end(ap);
 }
 
 /* Record an error at node n. */
@@ -146,34 +155,22 @@ static void
 conf_error(struct conf_parse *p, const struct conf_node *n,
     const char *fmt, ...)
 {
-	struct conf_error *e;
 	va_list ap;
 
-	p->nr_errors++;
-	if (p->nr_errs == CONF_ERRORS_MAX)
-		return;
-	e = &p->errs[p->nr_errs];
 	va_start(ap, fmt);
-	if (vasprintf(&e->msg, fmt, ap) == -1) {
-		e->msg = NULL;
-		p->oom = true;
-	}
+	conf_verror(p, n->line, n->col, fmt, ap);
 	va_end(ap);
-	if (e->msg == NULL)
-		return;
-	e->line = n->line;
-	e->col = n->col;
-	e->seq = p->nr_errs++;
 }
 
 /*
- * Copy s (len bytes) into buf for a message: at most about 48 bytes,
- * control characters replaced by '?', wrapped in q unless q is 0.
+ * Copy s (len bytes) into buf (at least 16 bytes) for a message: at most
+ * 48 bytes of it, control characters replaced by '?' so that a config
+ * cannot drive the terminal or the log, wrapped in q unless q is 0.
  */
 static const char *
 conf_disp_raw(const char *s, size_t len, char q, char *buf, size_t size)
 {
-	size_t i, o = 0, max = size - 5;
+	size_t i, o = 0, max = size - 8;
 
 	if (max > 48)
 		max = 48;
@@ -276,9 +273,15 @@ conf_node_props(struct conf_parse *p, struct conf_node *n,
 		n->bad = true;
 	}
 	if (tag != NULL) {
+		/* Show "!!int" as written, not its expanded form. */
 		s = (const char *)tag;
-		conf_error(p, n, "tags are not allowed (%s)",
-		    conf_disp_raw(s, strlen(s), 0, b, sizeof(b)));
+		if (strncmp(s, "tag:yaml.org,2002:", 18) == 0)
+			conf_error(p, n, "tags are not allowed (!!%s)",
+			    conf_disp_raw(s + 18, strlen(s + 18), 0, b,
+			    sizeof(b)));
+		else
+			conf_error(p, n, "tags are not allowed (%s)",
+			    conf_disp_raw(s, strlen(s), 0, b, sizeof(b)));
 		n->bad = true;
 	}
 }
@@ -936,7 +939,7 @@ conf_region(struct conf_parse *p, const struct conf_node *n,
 		else
 			ok_size = true;
 	}
-	if (ok_gpa && ok_size && gpa + size < gpa + 1) {
+	if (ok_gpa && ok_size && size > UINT64_MAX - gpa) {
 		conf_error(p, kv[REG_SIZE].val, "gpa 0x%llx + size 0x%llx "
 		    "is beyond the 64-bit address space",
 		    (unsigned long long)gpa, (unsigned long long)size);
@@ -965,7 +968,7 @@ conf_region(struct conf_parse *p, const struct conf_node *n,
 				conf_error(p, kv[REG_OFFSET].val, "offset "
 				    "0x%llx is not 4 KiB aligned",
 				    (unsigned long long)v);
-			else if (ok_size && v + size < v)
+			else if (ok_size && size > UINT64_MAX - v)
 				conf_error(p, kv[REG_OFFSET].val, "offset "
 				    "0x%llx + size 0x%llx overflows",
 				    (unsigned long long)v,
@@ -1051,4 +1054,966 @@ conf_overlaps(struct conf_parse *p, const struct conf_vm *vm,
 			top = &v[i];
 	}
 	free(v);
+}
+
+enum {
+	ST_BASE, ST_LOG2SIZE, ST_SPLIT, ST_FMT, ST_ENABLED, ST_NR
+};
+static const char *const conf_strtab_keys[] = {
+	"base", "log2size", "split", "fmt", "enabled", NULL
+};
+
+/* Parse the strtab mapping n into *st; kv keeps the nodes for later. */
+static void
+conf_strtab_parse(struct conf_parse *p, const struct conf_node *n,
+    struct conf_strtab *st, struct conf_kv *kv)
+{
+	unsigned fmt = 0;
+
+	st->split = 8;
+	st->enabled = true;
+	if (!conf_want(p, n, CONF_MAP, "'strtab'")) {
+		for (fmt = 0; fmt < ST_NR; fmt++)
+			kv[fmt].key = kv[fmt].val = NULL;
+		return;
+	}
+	conf_map(p, n, "in strtab", conf_strtab_keys, kv);
+	if (conf_require(p, n, &kv[ST_BASE], "base", "in strtab"))
+		(void)conf_num(p, kv[ST_BASE].val, "base", false, 0,
+		    UINT64_MAX, &st->base);
+	if (conf_require(p, n, &kv[ST_LOG2SIZE], "log2size", "in strtab"))
+		(void)conf_uint(p, kv[ST_LOG2SIZE].val, "log2size", 0, 32,
+		    &st->log2size);
+	/* STRTAB_BASE_CFG.SPLIT: 6, 8 or 10; others are reserved. */
+	if (kv[ST_SPLIT].val != NULL &&
+	    conf_uint(p, kv[ST_SPLIT].val, "split", 0, 31, &st->split) &&
+	    st->split != 6 && st->split != 8 && st->split != 10) {
+		conf_error(p, kv[ST_SPLIT].val, "split %u is not supported "
+		    "(expected 6, 8, 10)", st->split);
+		st->split = 8;
+	}
+	if (kv[ST_FMT].val != NULL &&
+	    conf_enum(p, kv[ST_FMT].val, "fmt", conf_fmt_names,
+	    NELEM(conf_fmt_names), &fmt))
+		st->fmt = fmt;
+	if (kv[ST_ENABLED].val != NULL)
+		(void)conf_bool(p, kv[ST_ENABLED].val, "enabled",
+		    &st->enabled);
+	st->present = true;
+}
+
+/*
+ * Check a well-formed strtab against its SMMU and VM: the table lies in
+ * one region, aligned to its size (STRTAB_BASE.ADDR is aligned to the
+ * larger of the table size and 64 bytes, SMMUv3 6.3.24), LOG2SIZE within
+ * IDR1.SIDSIZE, and 2-level only if IDR0.ST_LEVEL says so.
+ */
+static void
+conf_strtab_check(struct conf_parse *p, const struct conf_node *key,
+    const struct conf_kv *kv, const struct conf_vm *vm,
+    const struct conf_smmu *s)
+{
+	const struct conf_strtab *st = &s->strtab;
+	const struct conf_region *r;
+	uint64_t size, align, last;
+	unsigned i;
+
+	if (s->mode != CONF_MODE_GUEST) {
+		conf_error(p, key, "'strtab' is only valid with mode guest");
+		return;
+	}
+	if (st->log2size > s->feat.sid_bits) {
+		conf_error(p, kv[ST_LOG2SIZE].val, "log2size %u exceeds "
+		    "sid_bits %u", st->log2size, s->feat.sid_bits);
+		return;
+	}
+	if (st->fmt == 1 && !s->feat.st_2level) {
+		conf_error(p, kv[ST_FMT].val, "fmt 2level needs st_2level: "
+		    "true (IDR0.ST_LEVEL)");
+		return;
+	}
+	if (st->fmt == 0)
+		size = 64ull << st->log2size;	/* 64-byte STEs */
+	else				/* 8-byte L1STDs */
+		size = 8ull << (st->log2size > st->split ?
+		    st->log2size - st->split : 0);
+	align = size > 64 ? size : 64;
+	if (st->base % align != 0) {
+		conf_error(p, kv[ST_BASE].val, "base 0x%llx is not aligned "
+		    "to the table size (0x%llx bytes)",
+		    (unsigned long long)st->base,
+		    (unsigned long long)align);
+		return;
+	}
+	if (st->base > UINT64_MAX - (size - 1)) {
+		conf_error(p, kv[ST_BASE].val, "base 0x%llx + table size "
+		    "0x%llx is beyond the 64-bit address space",
+		    (unsigned long long)st->base, (unsigned long long)size);
+		return;
+	}
+	last = st->base + (size - 1);
+	if (s->feat.oas < 64 && last >> s->feat.oas != 0) {
+		conf_error(p, kv[ST_BASE].val, "stream table 0x%llx..0x%llx "
+		    "is beyond the %u-bit oas", (unsigned long long)st->base,
+		    (unsigned long long)last, s->feat.oas);
+		return;
+	}
+	for (i = 0; i < vm->nr_regions; i++) {
+		r = &vm->regions[i];
+		if (r->gpa <= st->base && last <= r->gpa + (r->size - 1))
+			return;
+	}
+	conf_error(p, kv[ST_BASE].val, "stream table 0x%llx..0x%llx is not "
+	    "inside a memory region of vm '%s'",
+	    (unsigned long long)st->base, (unsigned long long)last,
+	    vm->name);
+}
+
+/* Read a non-empty list of names[] into a bit mask (bit i: names[i]). */
+static bool
+conf_set(struct conf_parse *p, const struct conf_node *n, const char *key,
+    const char *what, const char *const *names, unsigned nr,
+    unsigned *ret)
+{
+	char q[80], b[64];
+	unsigned i, v, mask = 0;
+	bool ok = true;
+
+	snprintf(q, sizeof(q), "'%s'", key);
+	if (!conf_want(p, n, CONF_SEQ, q))
+		return false;
+	if (n->nr_kids == 0) {
+		conf_error(p, n, "'%s' must not be empty", key);
+		return false;
+	}
+	for (i = 0; i < n->nr_kids; i++) {
+		if (!conf_enum(p, n->kids[i], what, names, nr, &v)) {
+			ok = false;
+			continue;
+		}
+		if (mask & (1u << v)) {
+			conf_error(p, n->kids[i], "duplicate %s %s in '%s'",
+			    what, conf_disp(n->kids[i], b, sizeof(b)), key);
+			ok = false;
+		}
+		mask |= 1u << v;
+	}
+	if (ok)
+		*ret = mask;
+	return ok;
+}
+
+enum {
+	TLB_ENTRIES, TLB_POLICY, TLB_NR
+};
+static const char *const conf_tlb_keys[] = { "entries", "policy", NULL };
+
+/* The tlb mapping: capacity and replacement policy. */
+static void
+conf_tlb(struct conf_parse *p, const struct conf_node *n,
+    struct smmu_features *f)
+{
+	struct conf_kv kv[TLB_NR];
+	unsigned v;
+
+	if (!conf_want(p, n, CONF_MAP, "'tlb'"))
+		return;
+	conf_map(p, n, "in tlb", conf_tlb_keys, kv);
+	if (kv[TLB_ENTRIES].val != NULL)
+		(void)conf_uint(p, kv[TLB_ENTRIES].val, "entries", 1,
+		    CONF_ENTRIES_MAX, &f->tlb_entries);
+	if (kv[TLB_POLICY].val != NULL &&
+	    conf_enum(p, kv[TLB_POLICY].val, "policy", conf_policy_names,
+	    NELEM(conf_policy_names), &v))
+		f->tlb_policy = (enum smmu_tlb_policy)v;
+}
+
+enum {
+	SM_NAME, SM_MODE, SM_STAGES, SM_GRANULES, SM_OAS, SM_SID_BITS,
+	SM_SSID_BITS, SM_ST_2LEVEL, SM_CD_2LEVEL, SM_ASID16, SM_VMID16,
+	SM_RIL, SM_HAD, SM_TERM_MODEL, SM_MSI, SM_COHERENT, SM_CMDQ_LOG2,
+	SM_EVTQ_LOG2, SM_TLB, SM_CONFIG_CACHE, SM_STRTAB, SM_NR
+};
+static const char *const conf_smmu_keys[] = {
+	"name", "mode", "stages", "granules", "oas", "sid_bits",
+	"ssid_bits", "st_2level", "cd_2level", "asid16", "vmid16", "ril",
+	"had", "term_model", "msi", "coherent", "cmdq_log2", "evtq_log2",
+	"tlb", "config_cache", "strtab", NULL
+};
+
+/*
+ * One SMMU: smmu_features_default() for what is omitted, then
+ * smmu_features_check() on the result; its reason is reported at the
+ * SMMU.  regions_ok says whether the VM's regions can be trusted for the
+ * stream-table check.
+ */
+static void
+conf_smmu(struct conf_parse *p, const struct conf_node *n,
+    const struct conf_vm *vm, bool regions_ok, struct conf_smmu *s)
+{
+	static const struct {
+		unsigned key;
+		size_t off;
+	} bools[] = {
+		{ SM_ST_2LEVEL, offsetof(struct smmu_features, st_2level) },
+		{ SM_CD_2LEVEL, offsetof(struct smmu_features, cd_2level) },
+		{ SM_ASID16, offsetof(struct smmu_features, asid16) },
+		{ SM_VMID16, offsetof(struct smmu_features, vmid16) },
+		{ SM_RIL, offsetof(struct smmu_features, ril) },
+		{ SM_HAD, offsetof(struct smmu_features, had) },
+		{ SM_TERM_MODEL, offsetof(struct smmu_features, term_model) },
+		{ SM_MSI, offsetof(struct smmu_features, msi) },
+		{ SM_COHERENT, offsetof(struct smmu_features, coherent) },
+	};
+	struct smmu_features *f = &s->feat;
+	struct conf_kv kv[SM_NR], st_kv[ST_NR];
+	const struct conf_node *v;
+	const char *why = NULL;
+	unsigned i, x, errs = p->nr_errors;
+
+	s->line = n->line;
+	s->mode = CONF_MODE_GUEST;
+	smmu_features_default(f);
+	conf_map(p, n, "in smmu", conf_smmu_keys, kv);
+	if (conf_require(p, n, &kv[SM_NAME], "name", "in smmu"))
+		(void)conf_name(p, kv[SM_NAME].val, "smmu", s->name);
+	if (kv[SM_MODE].val != NULL &&
+	    conf_enum(p, kv[SM_MODE].val, "mode", conf_mode_names,
+	    NELEM(conf_mode_names), &x))
+		s->mode = (enum conf_mode)x;
+	if (kv[SM_STAGES].val != NULL &&
+	    conf_set(p, kv[SM_STAGES].val, "stages", "stage",
+	    conf_stage_names, NELEM(conf_stage_names), &x)) {
+		f->s1p = (x & 1) != 0;
+		f->s2p = (x & 2) != 0;
+	}
+	/* Bit i of the set is conf_granule_names[i], as SMMU_GRAN_*. */
+	if (kv[SM_GRANULES].val != NULL)
+		(void)conf_set(p, kv[SM_GRANULES].val, "granules", "granule",
+		    conf_granule_names, NELEM(conf_granule_names),
+		    &f->granules);
+	if ((v = kv[SM_OAS].val) != NULL &&
+	    conf_uint(p, v, "oas", 0, 64, &x)) {
+		if (smmu_pa_enc(x) < 0)
+			conf_error(p, v, "oas %u is not supported (expected "
+			    "32, 36, 40, 42, 44, 48, 52)", x);
+		else
+			f->oas = x;
+	}
+	if (kv[SM_SID_BITS].val != NULL)
+		(void)conf_uint(p, kv[SM_SID_BITS].val, "sid_bits", 0, 32,
+		    &f->sid_bits);
+	if (kv[SM_SSID_BITS].val != NULL)
+		(void)conf_uint(p, kv[SM_SSID_BITS].val, "ssid_bits", 0, 20,
+		    &f->ssid_bits);
+	for (i = 0; i < NELEM(bools); i++)
+		if (kv[bools[i].key].val != NULL)
+			(void)conf_bool(p, kv[bools[i].key].val,
+			    conf_smmu_keys[bools[i].key],
+			    (bool *)((char *)f + bools[i].off));
+	if (kv[SM_CMDQ_LOG2].val != NULL)
+		(void)conf_uint(p, kv[SM_CMDQ_LOG2].val, "cmdq_log2", 0, 19,
+		    &f->cmdq_log2);
+	if (kv[SM_EVTQ_LOG2].val != NULL)
+		(void)conf_uint(p, kv[SM_EVTQ_LOG2].val, "evtq_log2", 0, 19,
+		    &f->evtq_log2);
+	if (kv[SM_TLB].val != NULL)
+		conf_tlb(p, kv[SM_TLB].val, f);
+	if (kv[SM_CONFIG_CACHE].val != NULL)
+		(void)conf_uint(p, kv[SM_CONFIG_CACHE].val, "config_cache", 1,
+		    CONF_ENTRIES_MAX, &f->cfg_entries);
+	if (kv[SM_STRTAB].val != NULL)
+		conf_strtab_parse(p, kv[SM_STRTAB].val, &s->strtab, st_kv);
+	if (p->nr_errors != errs)
+		return;
+	if (smmu_features_check(f, &why) != 0) {
+		conf_error(p, n, "smmu '%s': %s", s->name,
+		    why != NULL ? why : "invalid features");
+		return;
+	}
+	if (s->strtab.present && regions_ok)
+		conf_strtab_check(p, kv[SM_STRTAB].key, st_kv, vm, s);
+}
+
+enum {
+	VM_NAME, VM_MEMORY, VM_SMMUS, VM_NR
+};
+static const char *const conf_vm_keys[] = {
+	"name", "memory", "smmus", NULL
+};
+
+/* One VM: its regions (names unique, no overlaps), then its SMMUs. */
+static void
+conf_vm(struct conf_parse *p, const struct conf_node *n, struct conf_vm *vm)
+{
+	struct conf_kv kv[VM_NR];
+	const struct conf_node *l, **nodes = NULL;
+	struct conf_named *names = NULL;
+	unsigned i, nr_names = 0, errs;
+	char in[CONF_NAME_MAX + 16];
+
+	vm->line = n->line;
+	conf_map(p, n, "in vm", conf_vm_keys, kv);
+	if (conf_require(p, n, &kv[VM_NAME], "name", "in vm"))
+		(void)conf_name(p, kv[VM_NAME].val, "vm", vm->name);
+	snprintf(in, sizeof(in), " in vm '%s'", vm->name);
+
+	errs = p->nr_errors;
+	if (conf_require(p, n, &kv[VM_MEMORY], "memory", "in vm") &&
+	    conf_want(p, (l = kv[VM_MEMORY].val), CONF_SEQ, "'memory'")) {
+		if (l->nr_kids == 0)
+			conf_error(p, l, "'memory' must list at least one "
+			    "region");
+		vm->regions = calloc(l->nr_kids + 1, sizeof(*vm->regions));
+		nodes = calloc(l->nr_kids + 1, sizeof(*nodes));
+		names = calloc(l->nr_kids + 1, sizeof(*names));
+		if (vm->regions == NULL || nodes == NULL || names == NULL) {
+			p->oom = true;
+			goto out;
+		}
+		for (i = 0; i < l->nr_kids && !p->oom; i++) {
+			struct conf_region *r = &vm->regions[vm->nr_regions];
+
+			if (!conf_want(p, l->kids[i], CONF_MAP,
+			    "an entry of 'memory'"))
+				continue;
+			nodes[vm->nr_regions++] = l->kids[i];
+			conf_region(p, l->kids[i], r);
+			if (r->name[0] != '\0') {
+				names[nr_names].name = r->name;
+				names[nr_names].node = l->kids[i];
+				names[nr_names].idx = nr_names;
+				nr_names++;
+			}
+		}
+		conf_dups(p, names, nr_names, "region", in);
+		conf_overlaps(p, vm, nodes);
+	}
+
+	if (conf_require(p, n, &kv[VM_SMMUS], "smmus", "in vm") &&
+	    conf_want(p, (l = kv[VM_SMMUS].val), CONF_SEQ, "'smmus'")) {
+		bool regions_ok = p->nr_errors == errs && vm->regions != NULL;
+
+		if (l->nr_kids == 0)
+			conf_error(p, l, "'smmus' must list at least one smmu");
+		free(names);
+		vm->smmus = calloc(l->nr_kids + 1, sizeof(*vm->smmus));
+		names = calloc(l->nr_kids + 1, sizeof(*names));
+		if (vm->smmus == NULL || names == NULL) {
+			p->oom = true;
+			goto out;
+		}
+		for (i = 0, nr_names = 0; i < l->nr_kids && !p->oom; i++) {
+			struct conf_smmu *s = &vm->smmus[vm->nr_smmus];
+
+			if (!conf_want(p, l->kids[i], CONF_MAP,
+			    "an entry of 'smmus'"))
+				continue;
+			vm->nr_smmus++;
+			conf_smmu(p, l->kids[i], vm, regions_ok, s);
+			if (s->name[0] != '\0') {
+				names[nr_names].name = s->name;
+				names[nr_names].node = l->kids[i];
+				names[nr_names].idx = nr_names;
+				nr_names++;
+			}
+		}
+		conf_dups(p, names, nr_names, "smmu", in);
+	}
+out:
+	free(nodes);
+	free(names);
+}
+
+enum {
+	AC_UID, AC_GID, AC_VMS, AC_ADMIN, AC_NR
+};
+static const char *const conf_access_keys[] = {
+	"uid", "gid", "vms", "admin", NULL
+};
+
+/* One access rule; its VM names must name VMs of c (already loaded). */
+static void
+conf_access(struct conf_parse *p, const struct conf_node *n,
+    const struct smmud_conf *c, struct conf_access *a)
+{
+	struct conf_kv kv[AC_NR];
+	const struct conf_node *l, *e;
+	uint64_t v;
+	unsigned i;
+	char b[64];
+
+	conf_map(p, n, "in access rule", conf_access_keys, kv);
+	if (kv[AC_UID].val != NULL && kv[AC_GID].val != NULL)
+		conf_error(p, n, "access rule has both 'uid' and 'gid' "
+		    "(expected exactly one)");
+	else if (kv[AC_UID].val == NULL && kv[AC_GID].val == NULL)
+		conf_error(p, n, "access rule needs 'uid' or 'gid'");
+	if (kv[AC_UID].val != NULL &&
+	    conf_num(p, kv[AC_UID].val, "uid", false, 0, CONF_ID_MAX, &v)) {
+		a->has_uid = true;
+		a->uid = (uid_t)v;
+	}
+	if (kv[AC_GID].val != NULL &&
+	    conf_num(p, kv[AC_GID].val, "gid", false, 0, CONF_ID_MAX, &v)) {
+		a->has_gid = true;
+		a->gid = (gid_t)v;
+	}
+	if (kv[AC_ADMIN].val != NULL)
+		(void)conf_bool(p, kv[AC_ADMIN].val, "admin", &a->admin);
+	a->all_vms = true;
+	if ((l = kv[AC_VMS].val) == NULL || l->bad)
+		return;
+	if (l->kind == CONF_SCALAR) {
+		if (strcmp(l->val, "all") != 0)
+			conf_error(p, l, "'vms' must be all or a list of vm "
+			    "names, not %s", conf_disp(l, b, sizeof(b)));
+		return;
+	}
+	if (!conf_want(p, l, CONF_SEQ, "'vms'"))
+		return;
+	a->all_vms = false;
+	if ((a->vms = calloc(l->nr_kids + 1, sizeof(*a->vms))) == NULL) {
+		p->oom = true;
+		return;
+	}
+	for (i = 0; i < l->nr_kids; i++) {
+		e = l->kids[i];
+		if (!conf_want(p, e, CONF_SCALAR, "an entry of 'vms'"))
+			continue;
+		if (conf_vm_find(c, e->val) == NULL) {
+			conf_error(p, e, "access rule names unknown vm %s",
+			    conf_disp(e, b, sizeof(b)));
+			continue;
+		}
+		if ((a->vms[a->nr_vms] = strdup(e->val)) == NULL) {
+			p->oom = true;
+			return;
+		}
+		a->nr_vms++;
+	}
+}
+
+enum {
+	TOP_VERSION, TOP_SOCKET, TOP_STATE_DIR, TOP_WORKERS, TOP_MAX_FRAME,
+	TOP_MAX_CLIENTS, TOP_LOG_LEVEL, TOP_ACCESS, TOP_VMS, TOP_NR
+};
+static const char *const conf_top_keys[] = {
+	"version", "socket", "state_dir", "workers", "max_frame",
+	"max_clients", "log_level", "access", "vms", NULL
+};
+
+/* Copy a string setting, replacing the default. */
+static void
+conf_set_str(struct conf_parse *p, const struct conf_node *n,
+    const char *key, char **dst)
+{
+	const char *s;
+	char *d;
+
+	if (!conf_str(p, n, key, &s))
+		return;
+	if ((d = strdup(s)) == NULL) {
+		p->oom = true;
+		return;
+	}
+	free(*dst);
+	*dst = d;
+}
+
+/*
+ * The top-level mapping.  A version other than 1 stops here: the rest
+ * may well be valid in that other version.
+ */
+static void
+conf_top(struct conf_parse *p, const struct conf_node *root,
+    struct smmud_conf *c)
+{
+	struct sockaddr_un sun;
+	struct conf_kv kv[TOP_NR];
+	const struct conf_node *l, *k;
+	struct conf_named *names;
+	uint64_t v;
+	unsigned i, nr_names = 0;
+
+	if (!conf_want(p, root, CONF_MAP, "the top level"))
+		return;
+	for (i = 0; i + 1 < root->nr_kids; i += 2) {
+		k = root->kids[i];
+		if (k->kind == CONF_SCALAR && !k->bad &&
+		    strcmp(k->val, "version") == 0) {
+			if (!conf_num(p, root->kids[i + 1], "version", false,
+			    0, UINT64_MAX, &v))
+				return;
+			if (v != 1) {
+				conf_error(p, root->kids[i + 1], "unsupported "
+				    "version %llu (expected 1)",
+				    (unsigned long long)v);
+				return;
+			}
+			break;
+		}
+	}
+	conf_map(p, root, "at top level", conf_top_keys, kv);
+	(void)conf_require(p, root, &kv[TOP_VERSION], "version",
+	    "at top level");
+	if (kv[TOP_SOCKET].val != NULL) {
+		conf_set_str(p, kv[TOP_SOCKET].val, "socket", &c->socket);
+		if (strlen(c->socket) >= sizeof(sun.sun_path))
+			conf_error(p, kv[TOP_SOCKET].val, "socket path is too "
+			    "long (%zu bytes, at most %zu)",
+			    strlen(c->socket), sizeof(sun.sun_path) - 1);
+	}
+	if (kv[TOP_STATE_DIR].val != NULL)
+		conf_set_str(p, kv[TOP_STATE_DIR].val, "state_dir",
+		    &c->state_dir);
+	if (kv[TOP_WORKERS].val != NULL)
+		(void)conf_uint(p, kv[TOP_WORKERS].val, "workers", 0,
+		    CONF_WORKERS_MAX, &c->workers);
+	if (kv[TOP_MAX_FRAME].val != NULL &&
+	    conf_num(p, kv[TOP_MAX_FRAME].val, "max_frame", true,
+	    CONF_FRAME_MIN, CONF_FRAME_MAX, &v))
+		c->max_frame = (uint32_t)v;
+	if (kv[TOP_MAX_CLIENTS].val != NULL)
+		(void)conf_uint(p, kv[TOP_MAX_CLIENTS].val, "max_clients", 1,
+		    CONF_CLIENTS_MAX, &c->max_clients);
+	if (kv[TOP_LOG_LEVEL].val != NULL &&
+	    conf_enum(p, kv[TOP_LOG_LEVEL].val, "log_level",
+	    conf_level_names, NELEM(conf_level_names), &i))
+		c->log_level = LOG_ERR + (int)i;
+
+	if (conf_require(p, root, &kv[TOP_VMS], "vms", "at top level") &&
+	    conf_want(p, (l = kv[TOP_VMS].val), CONF_SEQ, "'vms'")) {
+		if (l->nr_kids == 0)
+			conf_error(p, l, "'vms' must list at least one vm");
+		c->vms = calloc(l->nr_kids + 1, sizeof(*c->vms));
+		names = calloc(l->nr_kids + 1, sizeof(*names));
+		if (c->vms == NULL || names == NULL) {
+			free(names);
+			p->oom = true;
+			return;
+		}
+		for (i = 0; i < l->nr_kids && !p->oom; i++) {
+			struct conf_vm *vm = &c->vms[c->nr_vms];
+
+			if (!conf_want(p, l->kids[i], CONF_MAP,
+			    "an entry of 'vms'"))
+				continue;
+			c->nr_vms++;
+			conf_vm(p, l->kids[i], vm);
+			if (vm->name[0] != '\0') {
+				names[nr_names].name = vm->name;
+				names[nr_names].node = l->kids[i];
+				names[nr_names].idx = nr_names;
+				nr_names++;
+			}
+		}
+		conf_dups(p, names, nr_names, "vm", "");
+		free(names);
+	}
+
+	if (kv[TOP_ACCESS].val != NULL &&
+	    conf_want(p, (l = kv[TOP_ACCESS].val), CONF_SEQ, "'access'")) {
+		c->access = calloc(l->nr_kids + 1, sizeof(*c->access));
+		if (c->access == NULL) {
+			p->oom = true;
+			return;
+		}
+		for (i = 0; i < l->nr_kids && !p->oom; i++) {
+			if (!conf_want(p, l->kids[i], CONF_MAP,
+			    "an entry of 'access'"))
+				continue;
+			conf_access(p, l->kids[i], c,
+			    &c->access[c->nr_access++]);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points. */
+
+/* qsort order of errors: by position, then as found. */
+static int
+conf_error_cmp(const void *a, const void *b)
+{
+	const struct conf_error *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Join the errors into one string, one "name:line:col: msg" a line. */
+static char *
+conf_errors_join(struct conf_parse *p)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	unsigned i;
+	FILE *f;
+
+	qsort(p->errs, p->nr_errs, sizeof(p->errs[0]), conf_error_cmp);
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		return NULL;
+	if (p->oom)
+		fprintf(f, "%s: out of memory\n", p->name);
+	for (i = 0; i < p->nr_errs; i++) {
+		if (p->errs[i].line == 0)
+			fprintf(f, "%s: %s\n", p->name, p->errs[i].msg);
+		else
+			fprintf(f, "%s:%u:%u: %s\n", p->name, p->errs[i].line,
+			    p->errs[i].col, p->errs[i].msg);
+	}
+	if (p->nr_errors > p->nr_errs)
+		fprintf(f, "%s: %u more errors not shown\n", p->name,
+		    p->nr_errors - p->nr_errs);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Load from text; dir is the base of relative image paths (or NULL). */
+static int
+conf_load_text(const char *name, const char *dir, const char *text,
+    size_t len, struct smmud_conf **ret, char **ret_errors)
+{
+	struct conf_parse *p;
+	struct conf_node *root = NULL;
+	struct smmud_conf *c;
+	unsigned i;
+	int rc = -1;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		if (ret_errors != NULL)
+			*ret_errors = NULL;
+		return -1;
+	}
+	p->name = name;
+	p->dir = dir;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->path = strdup(name)) == NULL ||
+	    (c->socket = strdup(CONF_SOCKET_DEFAULT)) == NULL ||
+	    (c->state_dir = strdup(CONF_STATE_DIR_DEFAULT)) == NULL) {
+		p->oom = true;
+		goto out;
+	}
+	c->max_frame = CONF_FRAME_DEFAULT;
+	c->max_clients = CONF_CLIENTS_DEFAULT;
+	c->log_level = LOG_INFO;
+
+	if (len > CONF_FILE_MAX) {
+		conf_errorf(p, 0, 0, "file is larger than 1 MiB");
+		goto out;
+	}
+	if (!conf_tree_build(p, text, len, &root))
+		goto out;
+	if (root == NULL) {
+		conf_errorf(p, 1, 1, "empty configuration (expected a "
+		    "mapping with at least version and vms)");
+		goto out;
+	}
+	conf_top(p, root, c);
+out:
+	conf_node_free(root);
+	if (p->nr_errors == 0 && !p->oom) {
+		*ret = c;
+		c = NULL;
+		rc = 0;
+		if (ret_errors != NULL)
+			*ret_errors = NULL;
+	} else if (ret_errors != NULL)
+		*ret_errors = conf_errors_join(p);
+	for (i = 0; i < p->nr_errs; i++)
+		free(p->errs[i].msg);
+	free(p);
+	conf_free(c);
+	return rc;
+}
+
+int
+conf_load_string(const char *name, const char *text, size_t len,
+    struct smmud_conf **ret, char **ret_errors)
+{
+	return conf_load_text(name, NULL, text, len, ret, ret_errors);
+}
+
+/* Report a file-level problem (no position) as the only error. */
+static int
+conf_load_fail(const char *path, const char *msg, char **ret_errors)
+{
+	if (ret_errors != NULL &&
+	    asprintf(ret_errors, "%s: %s\n", path, msg) == -1)
+		*ret_errors = NULL;
+	return -1;
+}
+
+/*
+ * The directory of path, made absolute when possible so that image
+ * paths still work after the daemon changes directory.
+ */
+static char *
+conf_dir_of(const char *path)
+{
+	char *d, *slash;
+
+	if ((d = realpath(path, NULL)) == NULL && (d = strdup(path)) == NULL)
+		return NULL;
+	if ((slash = strrchr(d, '/')) == NULL) {
+		free(d);
+		return strdup(".");
+	}
+	if (slash == d)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return d;
+}
+
+int
+conf_load(const char *path, struct smmud_conf **ret, char **ret_errors)
+{
+	char *buf, *dir = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return conf_load_fail(path, strerror(errno), ret_errors);
+	/* One byte past the cap tells "too large" from "exactly 1 MiB". */
+	if ((buf = malloc(CONF_FILE_MAX + 1)) == NULL) {
+		(void)close(fd);
+		return conf_load_fail(path, strerror(ENOMEM), ret_errors);
+	}
+	while (len <= CONF_FILE_MAX) {
+		n = read(fd, buf + len, CONF_FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			(void)close(fd);
+			free(buf);
+			return conf_load_fail(path, strerror(saved),
+			    ret_errors);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	if (len > CONF_FILE_MAX) {
+		free(buf);
+		return conf_load_fail(path, "file is larger than 1 MiB",
+		    ret_errors);
+	}
+	if ((dir = conf_dir_of(path)) == NULL) {
+		free(buf);
+		return conf_load_fail(path, strerror(ENOMEM), ret_errors);
+	}
+	rc = conf_load_text(path, dir, buf, len, ret, ret_errors);
+	free(dir);
+	free(buf);
+	return rc;
+}
+
+void
+conf_free(struct smmud_conf *c)
+{
+	unsigned i, j;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nr_access; i++) {
+		for (j = 0; j < c->access[i].nr_vms; j++)
+			free(c->access[i].vms[j]);
+		free(c->access[i].vms);
+	}
+	free(c->access);
+	for (i = 0; i < c->nr_vms; i++) {
+		for (j = 0; j < c->vms[i].nr_regions; j++)
+			free(c->vms[i].regions[j].path);
+		free(c->vms[i].regions);
+		free(c->vms[i].smmus);
+	}
+	free(c->vms);
+	free(c->path);
+	free(c->socket);
+	free(c->state_dir);
+	free(c);
+}
+
+const struct conf_vm *
+conf_vm_find(const struct smmud_conf *c, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nr_vms; i++)
+		if (strcmp(c->vms[i].name, name) == 0)
+			return &c->vms[i];
+	return NULL;
+}
+
+/*
+ * Print s as a YAML scalar: plain when it is made only of characters
+ * that cannot be mistaken for syntax, else double-quoted with escapes.
+ */
+static void
+conf_print_str(FILE *out, const char *s)
+{
+	const unsigned char *u;
+	bool plain = s[0] != '\0' && s[0] != '-';
+
+	for (u = (const unsigned char *)s; *u != '\0' && plain; u++)
+		plain = (*u >= 'A' && *u <= 'Z') || (*u >= 'a' && *u <= 'z') ||
+		    (*u >= '0' && *u <= '9') || *u == '_' || *u == '.' ||
+		    *u == '/' || *u == '-' || *u == '+';
+	if (plain) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (u = (const unsigned char *)s; *u != '\0'; u++) {
+		if (*u == '"' || *u == '\\')
+			fprintf(out, "\\%c", *u);
+		else if (*u < 0x20 || *u == 0x7f)
+			fprintf(out, "\\x%02x", *u);
+		else
+			fputc(*u, out);
+	}
+	fputc('"', out);
+}
+
+/* Print a flow sequence of the names whose bit is set in mask. */
+static void
+conf_print_set(FILE *out, const char *key, unsigned mask,
+    const char *const *names, unsigned nr)
+{
+	unsigned i;
+	bool first = true;
+
+	fprintf(out, "        %s: [", key);
+	for (i = 0; i < nr; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		fprintf(out, "%s%s", first ? "" : ", ", names[i]);
+		first = false;
+	}
+	fputs("]\n", out);
+}
+
+/* Print one SMMU, every key included. */
+static void
+conf_print_smmu(FILE *out, const struct conf_smmu *s)
+{
+	const struct smmu_features *f = &s->feat;
+	const char *policy = smmu_tlb_policy_name(f->tlb_policy);
+
+	fputs("      - name: ", out);
+	conf_print_str(out, s->name);
+	fprintf(out, "\n        mode: %s\n", conf_mode_names[s->mode]);
+	conf_print_set(out, "stages", (f->s1p ? 1u : 0) | (f->s2p ? 2u : 0),
+	    conf_stage_names, NELEM(conf_stage_names));
+	conf_print_set(out, "granules", f->granules, conf_granule_names,
+	    NELEM(conf_granule_names));
+	fprintf(out, "        oas: %u\n", f->oas);
+	fprintf(out, "        sid_bits: %u\n", f->sid_bits);
+	fprintf(out, "        ssid_bits: %u\n", f->ssid_bits);
+	fprintf(out, "        st_2level: %s\n",
+	    f->st_2level ? "true" : "false");
+	fprintf(out, "        cd_2level: %s\n",
+	    f->cd_2level ? "true" : "false");
+	fprintf(out, "        asid16: %s\n", f->asid16 ? "true" : "false");
+	fprintf(out, "        vmid16: %s\n", f->vmid16 ? "true" : "false");
+	fprintf(out, "        ril: %s\n", f->ril ? "true" : "false");
+	fprintf(out, "        had: %s\n", f->had ? "true" : "false");
+	fprintf(out, "        term_model: %s\n",
+	    f->term_model ? "true" : "false");
+	fprintf(out, "        msi: %s\n", f->msi ? "true" : "false");
+	fprintf(out, "        coherent: %s\n", f->coherent ? "true" : "false");
+	fprintf(out, "        cmdq_log2: %u\n", f->cmdq_log2);
+	fprintf(out, "        evtq_log2: %u\n", f->evtq_log2);
+	fprintf(out, "        tlb:\n          entries: %u\n"
+	    "          policy: %s\n", f->tlb_entries,
+	    policy != NULL ? policy : "lru");
+	fprintf(out, "        config_cache: %u\n", f->cfg_entries);
+	if (!s->strtab.present)
+		return;
+	fprintf(out, "        strtab:\n          base: 0x%llx\n"
+	    "          log2size: %u\n          split: %u\n"
+	    "          fmt: %s\n          enabled: %s\n",
+	    (unsigned long long)s->strtab.base, s->strtab.log2size,
+	    s->strtab.split, conf_fmt_names[s->strtab.fmt ? 1 : 0],
+	    s->strtab.enabled ? "true" : "false");
+}
+
+void
+conf_print(const struct smmud_conf *c, FILE *out)
+{
+	const struct conf_access *a;
+	const struct conf_region *r;
+	const struct conf_vm *vm;
+	unsigned i, j;
+	int lvl = c->log_level;
+
+	if (lvl < LOG_ERR || lvl > LOG_DEBUG)
+		lvl = LOG_INFO;
+	fputs("version: 1\nsocket: ", out);
+	conf_print_str(out, c->socket);
+	fputs("\nstate_dir: ", out);
+	conf_print_str(out, c->state_dir);
+	fprintf(out, "\nworkers: %u\nmax_frame: 0x%x\nmax_clients: %u\n"
+	    "log_level: %s\n", c->workers, (unsigned)c->max_frame,
+	    c->max_clients, conf_level_names[lvl - LOG_ERR]);
+	fputs(c->nr_access == 0 ? "access: []\n" : "access:\n", out);
+	for (i = 0; i < c->nr_access; i++) {
+		a = &c->access[i];
+		if (a->has_uid)
+			fprintf(out, "  - uid: %u\n", (unsigned)a->uid);
+		else
+			fprintf(out, "  - gid: %u\n", (unsigned)a->gid);
+		if (a->all_vms)
+			fputs("    vms: all\n", out);
+		else {
+			fputs("    vms: [", out);
+			for (j = 0; j < a->nr_vms; j++) {
+				if (j > 0)
+					fputs(", ", out);
+				conf_print_str(out, a->vms[j]);
+			}
+			fputs("]\n", out);
+		}
+		fprintf(out, "    admin: %s\n", a->admin ? "true" : "false");
+	}
+	fputs("vms:\n", out);
+	for (i = 0; i < c->nr_vms; i++) {
+		vm = &c->vms[i];
+		fputs("  - name: ", out);
+		conf_print_str(out, vm->name);
+		fputs("\n    memory:\n", out);
+		for (j = 0; j < vm->nr_regions; j++) {
+			r = &vm->regions[j];
+			fputs("      - name: ", out);
+			conf_print_str(out, r->name);
+			fprintf(out, "\n        gpa: 0x%llx\n"
+			    "        size: 0x%llx\n        backing: %s\n",
+			    (unsigned long long)r->gpa,
+			    (unsigned long long)r->size,
+			    conf_backing_names[r->backing]);
+			if (r->backing == GMEM_ANON)
+				fprintf(out, "        thp: %s\n",
+				    r->thp ? "true" : "false");
+			if (r->backing == GMEM_FILE) {
+				fputs("        path: ", out);
+				conf_print_str(out, r->path);
+				fprintf(out, "\n        offset: 0x%llx\n",
+				    (unsigned long long)r->offset);
+			}
+		}
+		fputs("    smmus:\n", out);
+		for (j = 0; j < vm->nr_smmus; j++)
+			conf_print_smmu(out, &vm->smmus[j]);
+	}
 }

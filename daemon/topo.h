@@ -171,7 +171,7 @@ topo_dev_detach(struct topo_smmu *s, const char *name, uint32_t *ret_sid,
 
 /*
  * The DMA window of the device attached as sid, if it has one: returns
- * true with *ret_start/*ret_end set, else false.
+ * true with *ret_start and *ret_end set, else false.
  */
 bool
 topo_dev_window(struct topo_smmu *s, uint32_t sid, uint64_t *ret_start,

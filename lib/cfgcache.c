@@ -9,12 +9,12 @@
  * the matching way with relaxed atomic loads and retry if a writer ran.
  * The hot lookup (the TLB-hit path) copies only the first word, the
  * packed struct smmu_cfg_hot.  Values are stored as arrays of 64-bit
- * words, word-major within a set (word w of way i at val[w * ways + i]),
- * so the hot words of a set's ways sit next to its keys.
+ * words, word-major within a set (word w of way i at
+ * val[w * CFG_WAYS + i]), so the hot words of a set sit next to its keys.
  *
  * Replacement inside a full set is round-robin (a cursor only writers
  * touch), so a lookup never writes replacement state.  Invalidations are
- * not hot: they scan every set.
+ * not hot: they scan every set, locking only sets holding a candidate.
  *
  * Hit/miss counting must not bounce a shared line either, so each thread
  * gets a slot (from a process-wide allocator, kept in a thread-local) in
@@ -29,7 +29,7 @@
 #include "cfgcache.h"
 #include "seqlock.h"
 
-#define CFG_WAYS 8			/* ways per set (fewer if tiny) */
+#define CFG_WAYS 8			/* ways per set */
 #define CFG_NR_SLOTS 64			/* per-thread counter slots */
 #define CFG_KEY_VALID (1ull << 63)	/* key 0 = empty way */
 #define CFG_KEY_NO_SSID (1ull << 20)	/* SSV = 0 (SSIDs are 20 bits) */
@@ -49,13 +49,16 @@ static_assert(offsetof(struct smmu_cfg, cd_index) + 4 <= 16,
 
 /*
  * One set.  key[] fills the first cache line; seq, the cursor and the
- * hot words follow.  The allocation is CFG_SET_SIZE(ways, words) bytes.
+ * hot words follow.  Every set has CFG_WAYS ways, so lookups scan a
+ * constant number of keys and index values with a constant stride; a
+ * cache smaller than CFG_WAYS inserts into its first ways only, and the
+ * other keys stay 0 (empty) forever.
  */
 struct cfg_set {
 	uint64_t key[CFG_WAYS];	/* CFG_KEY_VALID | key, or 0 */
 	seq_t seq;
 	uint32_t next;		/* round-robin victim (writers only) */
-	uint64_t val[];		/* val[word * ways + way] */
+	uint64_t val[];		/* val[word * CFG_WAYS + way] */
 };
 
 /* One table: nsets sets of stride bytes each. */
@@ -63,9 +66,12 @@ struct cfg_tab {
 	unsigned char *sets;
 	size_t stride;
 	uint64_t mask;		/* nsets - 1 (nsets is a power of two) */
-	unsigned ways;
+	unsigned ways;		/* ways used by inserts, <= CFG_WAYS */
 	unsigned words;
 };
+
+/* Value word w of way i of a set. */
+#define CFG_VAL(set, w, i) (&(set)->val[(w) * CFG_WAYS + (i)])
 
 /* Hit/miss counters of one thread, alone in a cache line. */
 struct cfg_slot {
@@ -82,13 +88,14 @@ struct smmu_cfgcache {
 	uint64_t evictions;
 	uint64_t invalidations;
 	uint64_t entries;
-	struct cfg_slot slot[CFG_NR_SLOTS + 1];	/* last: shared overflow */
+	/* Per-thread hit/miss slots; the last one is the shared overflow. */
+	struct cfg_slot slot[CFG_NR_SLOTS + 1];
 };
 
 /* Invalidation selectors. */
 enum cfg_inv_kind {
 	CFG_INV_SIDS,		/* sids in [lo, lo + nr) */
-	CFG_INV_CD,		/* sid lo, S1 configurations using cd_index */
+	CFG_INV_CD,		/* sid lo: S1 configurations of cd_index */
 	CFG_INV_ALL
 };
 
@@ -193,7 +200,7 @@ cfg_tab_init(struct cfg_tab *t, unsigned capacity, unsigned words)
 	while (nsets < need)
 		nsets <<= 1;
 	stride = offsetof(struct cfg_set, val) +
-	    (size_t)t->ways * words * sizeof(uint64_t);
+	    (size_t)CFG_WAYS * words * sizeof(uint64_t);
 	stride = (stride + 63) & ~(size_t)63;
 	if (nsets > SIZE_MAX / stride)
 		return -1;
@@ -217,18 +224,18 @@ cfg_tab_lookup(const struct cfg_tab *t, uint64_t key, uint64_t *out,
     unsigned n)
 {
 	const struct cfg_set *set = cfg_tab_set(t, key);
-	unsigned i, w, ways = t->ways;
+	unsigned i, w;
 	bool hit;
 	seq_t s;
 
 	do {
 		s = seq_read_begin(&set->seq);
 		hit = false;
-		for (i = 0; i < ways; i++) {
+		for (i = 0; i < CFG_WAYS; i++) {
 			if (seq_load64(&set->key[i]) != key)
 				continue;
 			for (w = 0; w < n; w++)
-				out[w] = seq_load64(&set->val[w * ways + i]);
+				out[w] = seq_load64(CFG_VAL(set, w, i));
 			hit = true;
 			break;
 		}
@@ -289,7 +296,7 @@ cfg_tab_insert(struct smmu_cfgcache *cc, struct cfg_tab *t, uint64_t key,
 	}
 	seq_store64(&set->key[way], key);
 	for (w = 0; w < t->words; w++)
-		seq_store64(&set->val[w * ways + way], val[w]);
+		seq_store64(CFG_VAL(set, w, way), val[w]);
 	seq_write_unlock(&set->seq);
 	return true;
 }
@@ -315,8 +322,8 @@ cfg_inv_key(const struct cfg_inv *inv, uint64_t key)
 
 /* True if way i of set (locked) is selected by inv. */
 static bool
-cfg_inv_match(const struct cfg_tab *t, const struct cfg_set *set,
-    unsigned i, const struct cfg_inv *inv)
+cfg_inv_match(const struct cfg_set *set, unsigned i,
+    const struct cfg_inv *inv)
 {
 	uint64_t w[CFG_WORDS];
 	struct smmu_cfg cfg;
@@ -327,8 +334,8 @@ cfg_inv_match(const struct cfg_tab *t, const struct cfg_set *set,
 		return true;
 	/* CFGI_CD: only configurations that used that CD. */
 	memset(w, 0, sizeof(w));
-	w[0] = seq_load64(&set->val[0 * t->ways + i]);
-	w[1] = seq_load64(&set->val[1 * t->ways + i]);
+	w[0] = seq_load64(CFG_VAL(set, 0, i));
+	w[1] = seq_load64(CFG_VAL(set, 1, i));
 	memcpy(&cfg, w, sizeof(cfg));
 	return (cfg.hot.flags & SMMU_CFG_F_S1) &&
 	    cfg.cd_index == inv->cd_index;
@@ -354,15 +361,15 @@ cfg_tab_inv(struct cfg_tab *t, const struct cfg_inv *inv)
 		do {
 			s = seq_read_begin(&set->seq);
 			cand = false;
-			for (i = 0; i < t->ways && !cand; i++)
+			for (i = 0; i < CFG_WAYS && !cand; i++)
 				cand = cfg_inv_key(inv,
 				    seq_load64(&set->key[i]));
 		} while (seq_read_retry(&set->seq, s));
 		if (!cand)
 			continue;
 		seq_write_lock(&set->seq);
-		for (i = 0; i < t->ways; i++) {
-			if (cfg_inv_match(t, set, i, inv)) {
+		for (i = 0; i < CFG_WAYS; i++) {
+			if (cfg_inv_match(set, i, inv)) {
 				seq_store64(&set->key[i], 0);
 				n++;
 			}

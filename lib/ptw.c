@@ -46,15 +46,15 @@
 
 /* Per-stage walk constants, computed once per walk. */
 struct ptw_geom {
-	uint64_t base;		/* start table (an IPA for nested stage 1) */
-	uint64_t amask;		/* descriptor bits holding address bits */
+	uint64_t base;		/* start table (nested stage 1: IPA) */
+	uint64_t amask;		/* descriptor bits that are address */
 	uint8_t g;		/* granule log2 */
 	uint8_t s;		/* index bits per level below the start */
 	uint8_t start;		/* start level */
 	uint8_t w0;		/* index bits at the start level */
 	uint8_t ia;		/* input address size in bits */
 	uint8_t pa;		/* output size limit in bits */
-	uint8_t blocks;		/* bit L set: block descriptors legal at L */
+	uint8_t blocks;		/* bit L set: blocks legal at L */
 	bool stage2;
 };
 
@@ -62,7 +62,7 @@ struct ptw_geom {
 struct ptw_leaf {
 	uint64_t oa;		/* output address of the input */
 	uint64_t desc;		/* the leaf descriptor */
-	uint64_t tbl;		/* OR of the table descriptors on the path */
+	uint64_t tbl;		/* OR of the table descriptors */
 	unsigned level;		/* leaf level */
 	unsigned shift;		/* log2 of the mapping size */
 };
@@ -227,7 +227,7 @@ ptw_tables(const struct gmem *g, const struct ptw_geom *geo, uint64_t ia,
 	uint64_t table = geo->base, idx_mask = bits_low(geo->w0);
 	uint64_t daddr, d, out, tbl = 0;
 	unsigned level = geo->start, shift = ptw_shift(geo->g, level);
-	unsigned v2;
+	unsigned v2, reads = 0;
 
 	for (;;) {
 		daddr = table + 8 * ((ia >> shift) & idx_mask);
@@ -245,7 +245,7 @@ ptw_tables(const struct gmem *g, const struct ptw_geom *geo, uint64_t ia,
 			evt->fetch_addr = daddr;
 			return 1;
 		}
-		(*nr)++;
+		reads++;	/* *nr only on success: kept in a register */
 		if (!(d & PTW_D_VALID)) {
 			ptw_fault(evt, SMMU_EVT_F_TRANSLATION, geo->stage2,
 			    SMMU_EVT_CLASS_IN, "invalid descriptor");
@@ -289,6 +289,7 @@ ptw_tables(const struct gmem *g, const struct ptw_geom *geo, uint64_t ia,
 	leaf->tbl = tbl;
 	leaf->level = level;
 	leaf->shift = shift;
+	*nr += reads;
 	return 0;
 }
 
@@ -536,7 +537,7 @@ smmu_ptw_walk(const struct smmu_ptw_cfg *cfg, uint64_t in, unsigned access,
 		if (cfg->oas < 64 && (in >> cfg->oas)) {
 			ptw_fault(evt, SMMU_EVT_F_ADDR_SIZE, false,
 			    SMMU_EVT_CLASS_IN,
-			    "input above the output size with stage 1 bypassed");
+			    "stage 1 bypassed: input above the OAS");
 			goto fault;
 		}
 		ipa = in;

@@ -389,7 +389,7 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 	struct smmu_walk w;
 	unsigned ctrl, access, what = 0;
 	uint64_t key, gen, mask;
-	bool ipa;
+	bool ipa, have_cfg = false;
 	int r;
 
 	if (txn->access & ~(SMMU_ACC_READ | SMMU_ACC_WRITE | SMMU_ACC_EXEC |
@@ -414,10 +414,9 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 	if (!smmu_cfgcache_lookup_hot(s->cfg, txn->sid,
 	    txn->ssv ? txn->ssid : SMMU_CFG_NO_SSID, &hot)) {
 		if (smmu_cfg_resolve(s, txn, &cfg, ret_evt) != 0)
-			return smmu_xlate_fault(s, txn, SMMU_STATS_MISS,
-			    ret_evt);
+			return smmu_xlate_fault(s, txn, 0, ret_evt);
 		hot = cfg.hot;
-		what = SMMU_STATS_MISS;
+		have_cfg = true;
 	}
 
 	if (hot.flags & SMMU_CFG_F_ABORT) {
@@ -462,13 +461,13 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 	}
 
 	/* TLB miss: we need the whole configuration to walk. */
-	if (what == 0 && !smmu_cfgcache_lookup(s->cfg, txn->sid,
+	what = SMMU_STATS_MISS;
+	if (!have_cfg && !smmu_cfgcache_lookup(s->cfg, txn->sid,
 	    txn->ssv ? txn->ssid : SMMU_CFG_NO_SSID, &cfg)) {
 		if (smmu_cfg_resolve(s, txn, &cfg, ret_evt) != 0)
-			return smmu_xlate_fault(s, txn, SMMU_STATS_MISS,
-			    ret_evt);
+			return smmu_xlate_fault(s, txn, what, ret_evt);
 	}
-	if (what == 0 && memcmp(&hot, &cfg.hot, sizeof(hot)) != 0) {
+	if (!have_cfg && memcmp(&hot, &cfg.hot, sizeof(hot)) != 0) {
 		/* A CFGI and a new fetch ran since the hot lookup: use the
 		 * configuration we are about to walk with for the tags. */
 		hot = cfg.hot;
@@ -476,7 +475,7 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 		ipa = !(hot.flags & SMMU_CFG_F_S1);
 		key = ipa ? txn->iova : smmu_va_key(txn->iova, hot.flags);
 	}
-	what |= SMMU_STATS_MISS | SMMU_STATS_WALK;
+	what |= SMMU_STATS_WALK;
 	gen = smmu_tlb_gen(s->tlb);
 	pc.g = s->g;
 	pc.s1 = cfg.hot.flags & SMMU_CFG_F_S1 ? &cfg.cd : NULL;

@@ -36,6 +36,7 @@
  * invalidation that skips a size whose bit is clear skips no entry.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,14 @@
 #define TLB_MIN_SIZE 12
 #define TLB_MAX_SIZE 63
 
-/* Packing of the meta word of a way. */
-#define TLB_META_LEVEL_SHIFT 16
-#define TLB_META_FLAGS_SHIFT 24
-#define TLB_META_ASID_SHIFT 32
+/*
+ * The id word of a way is ASID << 16 | VMID and its 32-bit meta word
+ * perm | size_log2 << 16 | level << 24: together, on a little-endian host,
+ * exactly the bytes of vmid..level in struct smmu_tlb_entry, so a hit
+ * fills them with one store.
+ */
+#define TLB_META_SIZE_SHIFT 16
+#define TLB_META_LEVEL_SHIFT 24
 
 /* Largest capacity accepted (48 bytes an entry: 12 GiB of sets). */
 #define TLB_MAX_CAPACITY (1u << 28)
@@ -70,6 +75,10 @@
 
 /* 2Q ghost list (A1out) length of a full set. */
 #define TLB_GHOSTS (SMMU_TLB_WAYS / 2)
+
+/* Fingerprint lanes: 8 bits a way, all eight in one 64-bit word. */
+#define TLB_FP_ONES 0x0101010101010101ULL
+#define TLB_FP_LOW 0x7f7f7f7f7f7f7f7fULL
 
 enum {
 	TLB_C_HITS,
@@ -81,36 +90,46 @@ enum {
 };
 
 /*
- * The payload of a way.  out/ipa/meta are seqlock-protected; rep is the
- * replacement state that lookups update on a hit without any lock (so it
- * is always accessed atomically); ins is the insertion stamp, written and
- * read by lock holders only.
+ * A way: the full key (tag, id) and the payload, seqlock-protected, plus
+ * rep, the replacement state that lookups update on a hit without any
+ * lock (so it is always accessed atomically).  Two ways to a cache line.
  */
 struct tlb_way {
+	uint64_t tag;		/* 0: free */
 	uint64_t out;
 	uint64_t ipa;
-	uint64_t meta;
+	uint32_t id;
 	uint32_t rep;
-	uint32_t ins;
 };
 
 /*
- * One set: cache line 0 holds what every probe reads besides the tags
- * (the sequence and the ids) plus the small per-set policy state, line 1
- * the eight tags, lines 2-5 the payloads (two ways a line).
+ * One set.  A hit touches two cache lines: line 0 (the sequence, the
+ * 8-bit key fingerprints of the eight ways and their meta words), which
+ * finds the way without branching on each way, and the way's own line,
+ * which confirms the full key and holds the addresses.  A miss usually
+ * touches line 0 only.  The last line holds what only writers use.
  */
 struct tlb_set {
 	seq_t seq;
 	uint32_t tick;		/* LRU/2Q/LFU stamp source, never 0 once used */
-	uint32_t id[SMMU_TLB_WAYS];
-	uint32_t ghost[TLB_GHOSTS];	/* 2Q A1out: key hashes, 0 = empty */
+	uint64_t fp;		/* byte i: way i's fingerprint; 0 = free */
+	uint32_t meta[SMMU_TLB_WAYS];
 	uint8_t hand;		/* CLOCK hand */
 	uint8_t ghost_pos;	/* 2Q: next A1out slot to overwrite */
-	uint64_t tag[SMMU_TLB_WAYS] __attribute__((aligned(64)));
-	struct tlb_way way[SMMU_TLB_WAYS];
+	struct tlb_way way[SMMU_TLB_WAYS] __attribute__((aligned(64)));
+	uint32_t ins[SMMU_TLB_WAYS];	/* insertion stamps */
+	uint32_t ghost[TLB_GHOSTS];	/* 2Q A1out: key hashes, 0 = empty */
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct tlb_set) == 6 * 64, "tlb_set layout");
+_Static_assert(TLB_K_VAG == SMMU_TLB_F_GLOBAL && TLB_K_IPA == SMMU_TLB_F_IPA,
+    "kind codes double as entry flags");
+_Static_assert(offsetof(struct smmu_tlb_entry, vmid) == 24 &&
+    offsetof(struct smmu_tlb_entry, asid) == 26 &&
+    offsetof(struct smmu_tlb_entry, perm) == 28 &&
+    offsetof(struct smmu_tlb_entry, size_log2) == 30 &&
+    offsetof(struct smmu_tlb_entry, level) == 31,
+    "id and meta words mirror smmu_tlb_entry");
 
 /* One thread's counters, alone on its cache line. */
 struct tlb_ctr {
@@ -215,7 +234,7 @@ tlb_tag_size(uint64_t tag)
 static inline uint32_t
 tlb_id(unsigned kind, uint16_t vmid, uint16_t asid)
 {
-	return (uint32_t)vmid << 16 | (kind == TLB_K_VA ? asid : 0);
+	return (kind == TLB_K_VA ? (uint32_t)asid << 16 : 0) | vmid;
 }
 
 /* Multiplicative hash of a key; its high 32 bits are well mixed. */
@@ -226,22 +245,55 @@ tlb_hash(uint64_t tag, uint32_t id)
 	    0xd6e8feb86659fd93ULL;
 }
 
-/* The set a key lives in (multiply-shift maps the hash onto nsets). */
+/*
+ * The set of a key with hash h: multiply-shift maps the top 32 bits onto
+ * nsets, so mostly the topmost bits choose the set.
+ */
 static inline struct tlb_set *
-tlb_set_of(const struct smmu_tlb *t, uint64_t tag, uint32_t id)
+tlb_set_of(const struct smmu_tlb *t, uint64_t h)
 {
-	uint64_t h = tlb_hash(tag, id) >> 32;
+	return &t->sets[((h >> 32) * t->nsets) >> 32];
+}
 
-	return &t->sets[(h * t->nsets) >> 32];
+/*
+ * The 8-bit fingerprint of a key with hash h (never 0, which marks a free
+ * way): bits 32..39, which barely influence the set choice.
+ */
+static inline uint8_t
+tlb_fp(uint64_t h)
+{
+	uint8_t fp = (uint8_t)(h >> 32);
+
+	return fp + (fp == 0);
 }
 
 /* 2Q ghost-list fingerprint of a key (never 0, which marks a free slot). */
 static inline uint32_t
-tlb_ghost_hash(uint64_t tag, uint32_t id)
+tlb_ghost_hash(uint64_t h)
 {
-	uint32_t h = (uint32_t)(tlb_hash(tag, id) >> 32);
+	uint32_t g = (uint32_t)(h >> 32);
 
-	return h != 0 ? h : 1;
+	return g != 0 ? g : 1;
+}
+
+/* Set the fingerprint of way i (writer, lock held). */
+static inline void
+tlb_fp_set(struct tlb_set *set, unsigned i, uint8_t fp)
+{
+	unsigned sh = i * 8;
+
+	seq_store64(&set->fp, (seq_load64(&set->fp) &
+	    ~((uint64_t)0xff << sh)) | (uint64_t)fp << sh);
+}
+
+/*
+ * Bit 7 of each byte of x set iff that byte is zero.  Exact (no borrow
+ * crosses bytes), unlike the shorter (x - ONES) & ~x form.
+ */
+static inline uint64_t
+tlb_fp_zero(uint64_t x)
+{
+	return ~(((x & TLB_FP_LOW) + TLB_FP_LOW) | x | TLB_FP_LOW);
 }
 
 /*
@@ -293,45 +345,62 @@ tlb_touch(const struct smmu_tlb *t, struct tlb_set *set, unsigned i)
 }
 
 /*
- * Probe the set of (tag, id) and on a hit copy the entry to *ret, update
- * the replacement state and count the hit.
+ * Probe the set of (tag, id) and on a hit copy the entry to *ret and
+ * return the way's set and index.  The ways whose fingerprint matches are
+ * found with SWAR arithmetic on one word rather than a branch per way, so
+ * a hit costs no data-dependent misprediction; the first candidate is
+ * almost always the way, and its full key decides.
  */
-static inline bool
-tlb_probe(struct smmu_tlb *t, uint64_t tag, uint32_t id,
-    struct smmu_tlb_entry *ret)
+static inline __attribute__((always_inline)) struct tlb_set *
+tlb_probe(const struct smmu_tlb *t, uint64_t tag, uint32_t id,
+    unsigned size, struct smmu_tlb_entry *ret, unsigned *ret_i)
 {
-	struct tlb_set *set = tlb_set_of(t, tag, id);
-	uint64_t out, ipa, meta;
-	unsigned i, size;
+	uint64_t h = tlb_hash(tag, id), pat, m, out, ipa;
+	struct tlb_set *set = tlb_set_of(t, h);
+	uint32_t meta;
+	unsigned i;
 	seq_t s;
 
+	pat = tlb_fp(h) * TLB_FP_ONES;
 	do {
 		s = seq_read_begin(&set->seq);
-		for (i = 0; i < SMMU_TLB_WAYS; i++)
-			if (seq_load64(&set->tag[i]) == tag &&
-			    seq_load32(&set->id[i]) == id)
+		m = tlb_fp_zero(seq_load64(&set->fp) ^ pat);
+		for (;;) {
+			/* A miss needs no validation: missing is allowed. */
+			if (m == 0)
+				return NULL;
+			i = (unsigned)__builtin_ctzll(m) >> 3;
+			if (seq_load64(&set->way[i].tag) == tag &&
+			    seq_load32(&set->way[i].id) == id)
 				break;
-		/* A miss needs no validation: missing is always allowed. */
-		if (i == SMMU_TLB_WAYS)
-			return false;
+			m &= m - 1;
+		}
 		out = seq_load64(&set->way[i].out);
 		ipa = seq_load64(&set->way[i].ipa);
-		meta = seq_load64(&set->way[i].meta);
+		meta = seq_load32(&set->meta[i]);
 	} while (seq_read_retry(&set->seq, s));
 
-	size = tlb_tag_size(tag);
 	ret->in = tag & ~bits_low(size);
 	ret->out = out;
 	ret->ipa = ipa;
-	ret->vmid = (uint16_t)(id >> 16);
-	ret->asid = (uint16_t)(meta >> TLB_META_ASID_SHIFT);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	{
+		uint64_t w = (uint64_t)meta << 32 | id;
+
+		memcpy((char *)ret + offsetof(struct smmu_tlb_entry, vmid), &w,
+		    sizeof(w));
+	}
+#else
+	ret->vmid = (uint16_t)id;
+	ret->asid = (uint16_t)(id >> 16);
 	ret->perm = (uint16_t)meta;
-	ret->size_log2 = (uint8_t)size;
+	ret->size_log2 = (uint8_t)(meta >> TLB_META_SIZE_SHIFT);
 	ret->level = (uint8_t)(meta >> TLB_META_LEVEL_SHIFT);
-	ret->flags = (uint8_t)(meta >> TLB_META_FLAGS_SHIFT);
-	tlb_touch(t, set, i);
-	tlb_count(t, TLB_C_HITS, 1);
-	return true;
+#endif
+	/* The kind codes are the flag values. */
+	ret->flags = (uint8_t)tlb_tag_kind(tag);
+	*ret_i = i;
+	return set;
 }
 
 struct smmu_tlb *
@@ -374,38 +443,78 @@ smmu_tlb_destroy(struct smmu_tlb *t)
 	free(t);
 }
 
-bool
-smmu_tlb_lookup(struct smmu_tlb *t, bool ipa, uint16_t vmid, uint16_t asid,
-    uint64_t addr, struct smmu_tlb_entry *ret)
+/* Look one key up; on a hit fill *ret, update replacement, count it. */
+static inline __attribute__((always_inline)) bool
+tlb_lookup_key(struct smmu_tlb *t, uint64_t tag, uint32_t id,
+    unsigned size, struct smmu_tlb_entry *ret)
 {
-	uint64_t m, g, both, base;
-	uint32_t id, gid;
-	unsigned s, kind;
+	struct tlb_set *set;
+	unsigned i;
 
-	if (ipa) {
-		kind = TLB_K_IPA;
-		m = __atomic_load_n(&t->mask[TLB_K_IPA], __ATOMIC_RELAXED);
-		g = 0;
-	} else {
-		kind = TLB_K_VA;
-		m = __atomic_load_n(&t->mask[TLB_K_VA], __ATOMIC_RELAXED);
-		g = __atomic_load_n(&t->mask[TLB_K_VAG], __ATOMIC_RELAXED);
-	}
-	id = tlb_id(kind, vmid, asid);
-	gid = tlb_id(TLB_K_VAG, vmid, asid);
-	/* One probe per present size, smallest first. */
+	set = tlb_probe(t, tag, id, size, ret, &i);
+	if (set == NULL)
+		return false;
+	tlb_touch(t, set, i);
+	tlb_count(t, TLB_C_HITS, 1);
+	return true;
+}
+
+/* tlb_lookup_key(), out of line for tlb_lookup_sizes(). */
+static __attribute__((noinline)) bool
+tlb_lookup_key_call(struct smmu_tlb *t, uint64_t tag, uint32_t id,
+    unsigned size, struct smmu_tlb_entry *ret)
+{
+	return tlb_lookup_key(t, tag, id, size, ret);
+}
+
+/*
+ * The general lookup: one probe per present size, smallest first, and
+ * for VA the global key too when global entries of that size exist.
+ * m and g are the size bitmaps of the kind looked up and of global VA
+ * entries.
+ */
+static __attribute__((noinline)) bool
+tlb_lookup_sizes(struct smmu_tlb *t, uint64_t m, uint64_t g, unsigned kind,
+    uint16_t vmid, uint32_t id, uint64_t addr, struct smmu_tlb_entry *ret)
+{
+	uint64_t both, base;
+	unsigned s;
+
 	for (both = m | g; both != 0; both &= both - 1) {
 		s = (unsigned)__builtin_ctzll(both);
 		base = addr & ~bits_low(s);
-		if ((m >> s & 1) && tlb_probe(t, tlb_tag(base, s, kind), id,
-		    ret))
+		if ((m >> s & 1) && tlb_lookup_key_call(t,
+		    tlb_tag(base, s, kind), id, s, ret))
 			return true;
-		if ((g >> s & 1) && tlb_probe(t, tlb_tag(base, s, TLB_K_VAG),
-		    gid, ret))
+		if ((g >> s & 1) && tlb_lookup_key_call(t,
+		    tlb_tag(base, s, TLB_K_VAG), vmid, s, ret))
 			return true;
 	}
 	tlb_count(t, TLB_C_MISSES, 1);
 	return false;
+}
+
+bool
+smmu_tlb_lookup(struct smmu_tlb *t, bool ipa, uint16_t vmid, uint16_t asid,
+    uint64_t addr, struct smmu_tlb_entry *ret)
+{
+	unsigned kind = ipa ? TLB_K_IPA : TLB_K_VA, s;
+	uint64_t m, g;
+	uint32_t id;
+
+	m = __atomic_load_n(&t->mask[kind], __ATOMIC_RELAXED);
+	g = ipa ? 0 : __atomic_load_n(&t->mask[TLB_K_VAG], __ATOMIC_RELAXED);
+	id = tlb_id(kind, vmid, asid);
+	/* The common case, one mapping size and no global entries: inline. */
+	if (__builtin_expect(g == 0 && m != 0 && (m & (m - 1)) == 0, 1)) {
+		s = (unsigned)__builtin_ctzll(m);
+		if (tlb_lookup_key(t, tlb_tag(addr & ~bits_low(s), s, kind),
+		    id, s, ret))
+			return true;
+		tlb_count(t, TLB_C_MISSES, 1);
+		return false;
+	}
+	return tlb_lookup_sizes(t, m, g, kind, vmid, id, addr, ret);
 }
 
 uint64_t
@@ -489,7 +598,7 @@ tlb_victim(struct smmu_tlb *t, struct tlb_set *set)
 	bool found;
 
 	for (i = 0; i < t->nways; i++)
-		if (!(seq_load64(&set->tag[i]) & TLB_TAG_VALID))
+		if (!(seq_load64(&set->way[i].tag) & TLB_TAG_VALID))
 			return i;
 	switch (t->policy) {
 	case SMMU_TLB_LRU:
@@ -505,10 +614,10 @@ tlb_victim(struct smmu_tlb *t, struct tlb_set *set)
 		for (i = 0; i < t->nways; i++) {
 			r = seq_load32(&set->way[i].rep);
 			if (i == 0 || r < best_r || (r == best_r &&
-			    tlb_age(tick, set->way[i].ins) > best_age)) {
+			    tlb_age(tick, set->ins[i]) > best_age)) {
 				best = i;
 				best_r = r;
-				best_age = tlb_age(tick, set->way[i].ins);
+				best_age = tlb_age(tick, set->ins[i]);
 			}
 		}
 		return best;
@@ -533,7 +642,7 @@ tlb_victim(struct smmu_tlb *t, struct tlb_set *set)
 			r = seq_load32(&set->way[i].rep);
 			if ((nin > t->kin || nam == 0) != (r == 0))
 				continue;
-			r = tlb_age(tick, r == 0 ? set->way[i].ins : r);
+			r = tlb_age(tick, r == 0 ? set->ins[i] : r);
 			if (!found || r > best_age) {
 				best = i;
 				best_age = r;
@@ -586,13 +695,13 @@ smmu_tlb_insert(struct smmu_tlb *t, const struct smmu_tlb_entry *e,
 {
 	struct tlb_set *set;
 	struct tlb_way *w;
-	uint64_t tag, vtag, meta;
-	uint32_t id, gh = 0, ins;
+	uint64_t tag, vtag, h;
+	uint32_t id, meta, ins;
 	unsigned kind, i, s = e->size_log2;
 	bool added, am = false;
 
 	if (s < TLB_MIN_SIZE || s > TLB_MAX_SIZE ||
-	    (e->in & bits_low(s)) != 0)
+	    (e->in & bits_low(s)) != 0 || e->level > 3)
 		return false;
 	if (e->flags & SMMU_TLB_F_IPA)
 		kind = TLB_K_IPA;
@@ -602,17 +711,17 @@ smmu_tlb_insert(struct smmu_tlb *t, const struct smmu_tlb_entry *e,
 		kind = TLB_K_VA;
 	tag = tlb_tag(e->in, s, kind);
 	id = tlb_id(kind, e->vmid, e->asid);
-	meta = e->perm | (uint64_t)e->level << TLB_META_LEVEL_SHIFT |
-	    (uint64_t)e->flags << TLB_META_FLAGS_SHIFT |
-	    (uint64_t)e->asid << TLB_META_ASID_SHIFT;
-	set = tlb_set_of(t, tag, id);
+	meta = e->perm | (uint32_t)s << TLB_META_SIZE_SHIFT |
+	    (uint32_t)e->level << TLB_META_LEVEL_SHIFT;
+	h = tlb_hash(tag, id);
+	set = tlb_set_of(t, h);
 
 	seq_write_lock(&set->seq);
 	/* Make the locked (odd) sequence part of the seq_cst order. */
 	(void)__atomic_fetch_add(&set->seq, 0, __ATOMIC_SEQ_CST);
 	for (i = 0; i < t->nways; i++)
-		if (seq_load64(&set->tag[i]) == tag &&
-		    seq_load32(&set->id[i]) == id)
+		if (seq_load64(&set->way[i].tag) == tag &&
+		    seq_load32(&set->way[i].id) == id)
 			break;
 	added = i == t->nways;
 	if (added)
@@ -624,31 +733,30 @@ smmu_tlb_insert(struct smmu_tlb *t, const struct smmu_tlb_entry *e,
 		return false;
 	}
 	if (added) {
-		if (t->policy == SMMU_TLB_2Q) {
-			gh = tlb_ghost_hash(tag, id);
-			am = tlb_ghost_take(t, set, gh);
-		}
+		if (t->policy == SMMU_TLB_2Q)
+			am = tlb_ghost_take(t, set, tlb_ghost_hash(h));
 		i = tlb_victim(t, set);
-		vtag = seq_load64(&set->tag[i]);
+		vtag = seq_load64(&set->way[i].tag);
 		if (vtag & TLB_TAG_VALID) {
 			if (t->policy == SMMU_TLB_2Q &&
 			    seq_load32(&set->way[i].rep) == 0)
-				tlb_ghost_push(t, set, tlb_ghost_hash(vtag,
-				    seq_load32(&set->id[i])));
+				tlb_ghost_push(t, set, tlb_ghost_hash(
+				    tlb_hash(vtag, seq_load32(&set->way[i].id))));
 			tlb_live_dec(t, tlb_tag_kind(vtag), tlb_tag_size(vtag));
 			tlb_count(t, TLB_C_EVICTIONS, 1);
 		}
 	}
 	w = &set->way[i];
-	seq_store64(&set->tag[i], tag);
-	seq_store32(&set->id[i], id);
+	seq_store64(&w->tag, tag);
+	seq_store32(&w->id, id);
 	seq_store64(&w->out, e->out);
 	seq_store64(&w->ipa, e->ipa);
-	seq_store64(&w->meta, meta);
+	seq_store32(&set->meta[i], meta);
+	tlb_fp_set(set, i, tlb_fp(h));
 	if (added) {
 		/* A replaced key keeps its replacement state. */
 		ins = tlb_tick_next(set);
-		w->ins = ins;
+		set->ins[i] = ins;
 		switch (t->policy) {
 		case SMMU_TLB_LRU:
 			seq_store32(&w->rep, ins);
@@ -669,20 +777,18 @@ smmu_tlb_insert(struct smmu_tlb *t, const struct smmu_tlb_entry *e,
 /* True if the way (tag, id, meta) is one inv removes. */
 static inline bool
 tlb_inv_match(const struct tlb_inv *inv, uint64_t tag, uint32_t id,
-    uint64_t meta)
+    uint32_t meta)
 {
 	unsigned kind = tlb_tag_kind(tag), s;
 	uint64_t base;
 
 	if (!(tag & TLB_TAG_VALID) || !(inv->kinds & (1u << kind)))
 		return false;
-	if (!inv->any_vmid && (id >> 16) != inv->vmid)
+	if (!inv->any_vmid && (uint16_t)id != inv->vmid)
 		return false;
-	if (kind == TLB_K_VA && !inv->any_asid &&
-	    (uint16_t)id != inv->asid)
+	if (kind == TLB_K_VA && !inv->any_asid && (id >> 16) != inv->asid)
 		return false;
-	if (inv->ttl != 0 &&
-	    ((meta >> TLB_META_LEVEL_SHIFT) & 0xff) != inv->ttl)
+	if (inv->ttl != 0 && (meta >> TLB_META_LEVEL_SHIFT) != inv->ttl)
 		return false;
 	if (inv->range) {
 		/* An entry is hit anywhere inside its block (4.4). */
@@ -711,26 +817,30 @@ tlb_set_inv(struct smmu_tlb *t, struct tlb_set *set,
 	/*
 	 * Seq_cst, for the generation argument of smmu_tlb_insert(); a
 	 * writer at work or a changed sequence just means taking the lock.
+	 * An empty set (all fingerprints 0) is told by line 0 alone.
 	 */
 	s = __atomic_load_n(&set->seq, __ATOMIC_SEQ_CST);
 	if (!(s & 1)) {
 		any = false;
-		for (i = 0; i < t->nways && !any; i++)
-			any = tlb_inv_match(inv, seq_load64(&set->tag[i]),
-			    seq_load32(&set->id[i]),
-			    seq_load64(&set->way[i].meta));
+		if (seq_load64(&set->fp) != 0)
+			for (i = 0; i < t->nways && !any; i++)
+				any = tlb_inv_match(inv,
+				    seq_load64(&set->way[i].tag),
+				    seq_load32(&set->way[i].id),
+				    seq_load32(&set->meta[i]));
 		if (!any && !seq_read_retry(&set->seq, s))
 			return 0;
 	}
 
 	seq_write_lock(&set->seq);
 	for (i = 0; i < t->nways; i++) {
-		tag = seq_load64(&set->tag[i]);
-		if (!tlb_inv_match(inv, tag, seq_load32(&set->id[i]),
-		    seq_load64(&set->way[i].meta)))
+		tag = seq_load64(&set->way[i].tag);
+		if (!tlb_inv_match(inv, tag, seq_load32(&set->way[i].id),
+		    seq_load32(&set->meta[i])))
 			continue;
-		seq_store64(&set->tag[i], 0);
-		seq_store32(&set->id[i], 0);
+		seq_store64(&set->way[i].tag, 0);
+		seq_store32(&set->way[i].id, 0);
+		tlb_fp_set(set, i, 0);
 		tlb_live_dec(t, tlb_tag_kind(tag), tlb_tag_size(tag));
 		n++;
 	}
@@ -774,7 +884,7 @@ tlb_inv_probe(struct smmu_tlb *t, const struct tlb_inv *inv,
 			last = inv->last & ~bits_low(s);
 			for (b = first;; b += (uint64_t)1 << s) {
 				n += tlb_set_inv(t, tlb_set_of(t,
-				    tlb_tag(b, s, k), id), inv);
+				    tlb_hash(tlb_tag(b, s, k), id)), inv);
 				if (b == last)
 					break;
 			}

@@ -116,7 +116,9 @@ START_TEST(test_cd_fields)
 
 	/* HADx is honoured only with IDR3.HAD. */
 	f.had = false;
+	c.had0 = true;
 	ck_assert_int_eq(cd_try(&c, &f, NULL, &cd, &why), 0);
+	ck_assert(!cd.tt[0].had);
 	ck_assert(!cd.tt[1].had);
 }
 END_TEST
@@ -685,6 +687,11 @@ START_TEST(test_cd_fetch_nested_unbacked)
 	cd_expect_fault(tb, &s, 0, SMMU_EVT_F_CD_FETCH, 0x30000000ull);
 	s.s1ctxptr = ipa + 0x40;
 	cd_expect_fault(tb, &s, 0, SMMU_EVT_F_CD_FETCH, 0x30000040ull);
+	/* The L1CD read aborts: FetchAddr is the PA read, not the IPA. */
+	s.s1fmt = 1;
+	s.s1cdmax = 8;
+	s.s1ctxptr = ipa;
+	cd_expect_fault(tb, &s, 130, SMMU_EVT_F_CD_FETCH, 0x30000010ull);
 	tb_destroy(tb);
 }
 END_TEST

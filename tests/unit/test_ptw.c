@@ -573,6 +573,10 @@ START_TEST(test_nested_table_faults)
 	CHECK_FAULT(&e, SMMU_EVT_F_PERMISSION, true, SMMU_EVT_CLASS_TT);
 	ck_assert(e.ttrnw);
 	ck_assert_uint_eq(e.ipa, ipa);
+	/* MemAttr 0b0001 (Device-nGnRE) is Device too. */
+	desc_edit(&n.s2, ipa, 3, 1ull << 2, 0);
+	ck_assert_int_eq(walk(&n.cd, &n.s2c, VA_A, ACC_R, &w, &e), 1);
+	CHECK_FAULT(&e, SMMU_EVT_F_PERMISSION, true, SMMU_EVT_CLASS_TT);
 	/* Normal memory (MemAttr[3:2] != 0) is fine with S2PTW. */
 	desc_edit(&n.s2, ipa, 3, 1ull << 4, 0);
 	ck_assert_int_eq(walk(&n.cd, &n.s2c, VA_A, ACC_R, &w, &e), 0);
