@@ -202,21 +202,6 @@ illegal:
 	return SMMU_EVT_C_BAD_CD;
 }
 
-/* Fill *evt with a configuration fault of type for a CD fetch. */
-static int
-cd_fault(struct smmu_event *evt, unsigned type, uint64_t fetch_addr,
-    const char *detail)
-{
-	memset(evt, 0, sizeof(*evt));
-	evt->type = type;
-	evt->fetch_addr = fetch_addr;
-	evt->detail = detail;
-	/* Configuration errors are always recorded and always abort. */
-	evt->record = true;
-	evt->abort = true;
-	return 1;
-}
-
 /*
  * The PA to read for table address addr of ste: addr itself, or its
  * stage-2 translation (CLASS = CD) when ste is nested.  Returns 0, or 1
@@ -251,10 +236,10 @@ smmu_cd_fetch(const struct gmem *g, const struct smmu_features *f,
 	if (ste->s1cdmax == 0) {
 		/* Substreams disabled: S1ContextPtr is the single CD. */
 		if (idx != 0)
-			return cd_fault(evt, SMMU_EVT_C_BAD_SUBSTREAMID, 0,
+			return smmu_event_config(evt, SMMU_EVT_C_BAD_SUBSTREAMID, 0,
 			    "SubstreamID used but STE.S1CDMax is 0");
 	} else if ((idx >> ste->s1cdmax) != 0) {
-		return cd_fault(evt, SMMU_EVT_C_BAD_SUBSTREAMID, 0,
+		return smmu_event_config(evt, SMMU_EVT_C_BAD_SUBSTREAMID, 0,
 		    "SubstreamID is not below 2^STE.S1CDMax");
 	} else if (ste->s1fmt == 0) {
 		addr += 64 * (uint64_t)idx;
@@ -265,10 +250,10 @@ smmu_cd_fetch(const struct gmem *g, const struct smmu_features *f,
 		if (cd_table_pa(g, ste, addr, &pa, evt) != 0)
 			return 1;
 		if (gmem_read64(g, pa, &l1cd) != 0)
-			return cd_fault(evt, SMMU_EVT_F_CD_FETCH, pa,
+			return smmu_event_config(evt, SMMU_EVT_F_CD_FETCH, pa,
 			    "L1CD is not backed by guest memory");
 		if (!BIT(l1cd, 0))
-			return cd_fault(evt, SMMU_EVT_C_BAD_SUBSTREAMID, 0,
+			return smmu_event_config(evt, SMMU_EVT_C_BAD_SUBSTREAMID, 0,
 			    "L1CD.V is 0");
 		addr = FIELD_ADDR(l1cd, 55, 12) +
 		    64 * (uint64_t)(idx & bits_low(shift));
@@ -276,7 +261,7 @@ smmu_cd_fetch(const struct gmem *g, const struct smmu_features *f,
 	if (cd_table_pa(g, ste, addr, &pa, evt) != 0)
 		return 1;
 	if (gmem_read_words(g, pa, dw, 8) != 0)
-		return cd_fault(evt, SMMU_EVT_F_CD_FETCH, pa,
+		return smmu_event_config(evt, SMMU_EVT_F_CD_FETCH, pa,
 		    "CD is not backed by guest memory");
 	return 0;
 }

@@ -16,10 +16,8 @@
  * touch), so a lookup never writes replacement state.  Invalidations are
  * not hot: they scan every set, locking only sets holding a candidate.
  *
- * Hit/miss counting must not bounce a shared line either, so each thread
- * gets a slot (from a process-wide allocator, kept in a thread-local) in
- * an array of 64-byte slots that only it writes; threads beyond
- * CFG_NR_SLOTS share one slot updated with atomic read-modify-writes.
+ * Hit/miss counting must not bounce a shared line either: counters live
+ * in per-thread slots (tslot.h), one 64-byte slot a thread.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -28,9 +26,9 @@
 
 #include "cfgcache.h"
 #include "seqlock.h"
+#include "tslot.h"
 
 #define CFG_WAYS 8			/* ways per set */
-#define CFG_NR_SLOTS 64			/* per-thread counter slots */
 #define CFG_KEY_VALID (1ull << 63)	/* key 0 = empty way */
 #define CFG_KEY_NO_SSID (1ull << 20)	/* SSV = 0 (SSIDs are 20 bits) */
 #define CFG_WORDS (sizeof(struct smmu_cfg) / 8)
@@ -89,7 +87,7 @@ struct smmu_cfgcache {
 	uint64_t invalidations;
 	uint64_t entries;
 	/* Per-thread hit/miss slots; the last one is the shared overflow. */
-	struct cfg_slot slot[CFG_NR_SLOTS + 1];
+	struct cfg_slot slot[TSLOT_NR + 1];
 };
 
 /* Invalidation selectors. */
@@ -106,44 +104,14 @@ struct cfg_inv {
 	uint32_t cd_index;
 };
 
-/* Process-wide counter-slot allocator and this thread's slot + 1. */
-static unsigned cfg_slot_next;
-static __thread unsigned cfg_slot_self;
-
-/* This thread's counter slot index (CFG_NR_SLOTS = the shared one). */
-static unsigned
-cfg_slot_id(void)
-{
-	unsigned id = cfg_slot_self, n;
-
-	if (id != 0)
-		return id - 1;
-	/* Saturating allocation: ids are never reused or wrapped. */
-	n = __atomic_load_n(&cfg_slot_next, __ATOMIC_RELAXED);
-	do {
-		if (n >= CFG_NR_SLOTS) {
-			n = CFG_NR_SLOTS;
-			break;
-		}
-	} while (!__atomic_compare_exchange_n(&cfg_slot_next, &n, n + 1,
-	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	cfg_slot_self = n + 1;
-	return n;
-}
-
 /* Count a resolved-configuration hit or miss in this thread's slot. */
 static inline void
 cfg_count(struct smmu_cfgcache *cc, bool hit)
 {
-	unsigned id = cfg_slot_id();
+	unsigned id = tslot_get();
 	struct cfg_slot *sl = &cc->slot[id];
-	uint64_t *c = hit ? &sl->hits : &sl->misses;
 
-	if (id < CFG_NR_SLOTS)
-		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
-		    __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+	tslot_add(hit ? &sl->hits : &sl->misses, 1, id);
 }
 
 /* Key of (sid, ssid); false if ssid is no 20-bit SubstreamID. */
@@ -550,7 +518,7 @@ smmu_cfgcache_stats(const struct smmu_cfgcache *cc,
 	unsigned i;
 
 	memset(ret, 0, sizeof(*ret));
-	for (i = 0; i <= CFG_NR_SLOTS; i++) {
+	for (i = 0; i <= TSLOT_NR; i++) {
 		ret->hits += __atomic_load_n(&cc->slot[i].hits,
 		    __ATOMIC_RELAXED);
 		ret->misses += __atomic_load_n(&cc->slot[i].misses,

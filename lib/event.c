@@ -86,6 +86,19 @@ smmu_event_pack(const struct smmu_event *evt, uint64_t rec[4])
 		rec[3] = FIELD_ADDR(evt->ipa, 55, 12);
 }
 
+int
+smmu_event_config(struct smmu_event *evt, unsigned type,
+    uint64_t fetch_addr, const char *detail)
+{
+	memset(evt, 0, sizeof(*evt));
+	evt->type = (uint8_t)type;
+	evt->fetch_addr = fetch_addr;
+	evt->detail = detail;
+	evt->record = true;
+	evt->abort = true;
+	return 1;
+}
+
 void
 smmu_event_unpack(const uint64_t rec[4], struct smmu_event *ret)
 {

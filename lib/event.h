@@ -100,6 +100,17 @@ void
 smmu_event_pack(const struct smmu_event *evt, uint64_t rec[4]);
 
 /*
+ * Fill *evt with a configuration-structure fault (fetch abort or invalid
+ * stream/CD table entry) of type, at fetch_addr (0 if none): every other
+ * field cleared, always recorded and aborting (SMMUv3 section 7.3:
+ * configuration errors are always recorded).  Returns 1, the "fault"
+ * result of the fetch functions, so callers can `return` it.
+ */
+int
+smmu_event_config(struct smmu_event *evt, unsigned type,
+    uint64_t fetch_addr, const char *detail);
+
+/*
  * Unpack an architected 32-byte record into *ret (the inverse of
  * smmu_event_pack(); record/abort/detail are cleared).
  */

@@ -15,9 +15,10 @@
 
 #include "err.h"
 #include "stats.h"
+#include "tslot.h"
 
-#define STATS_NR_SLOTS 64		/* exclusive slots */
-#define STATS_SHARED STATS_NR_SLOTS	/* index of the shared slot */
+#define STATS_NR_SLOTS TSLOT_NR		/* exclusive slots */
+#define STATS_SHARED TSLOT_SHARED	/* index of the shared slot */
 #define STATS_LEAF_SHIFT 6		/* 64 streams per leaf page */
 #define STATS_LEAF_N (1u << STATS_LEAF_SHIFT)
 #define STATS_L0_BITS 9
@@ -51,25 +52,23 @@ struct stats_slot {
 
 struct smmu_statset {
 	struct stats_slot *slot[STATS_NR_SLOTS + 1];
+	unsigned serial;		/* see stats_memo */
 };
 
-/* Process-wide slot allocator: each thread gets one index for life. */
-static unsigned stats_next_slot;
-static _Thread_local int stats_my_slot = -1;
-
-/* This thread's slot index (STATS_SHARED once the exclusive ones ran
- * out). */
-static unsigned
-stats_thread_slot(void)
-{
-	unsigned s;
-
-	if (stats_my_slot >= 0)
-		return (unsigned)stats_my_slot;
-	s = __atomic_fetch_add(&stats_next_slot, 1, __ATOMIC_RELAXED);
-	stats_my_slot = s < STATS_NR_SLOTS ? (int)s : STATS_SHARED;
-	return (unsigned)stats_my_slot;
-}
+/*
+ * Per-thread memo of the last leaf page counted into, so a thread that
+ * keeps translating for the same streams skips the radix walk.  Leaves
+ * live as long as their statset; the statset pointer plus its creation
+ * serial (statsets may be freed and a new one allocated at the same
+ * address) identify it.
+ */
+static unsigned stats_next_serial;
+static _Thread_local struct {
+	const struct smmu_statset *st;
+	unsigned serial;
+	uint32_t page;
+	struct stats_leaf *leaf;
+} stats_memo;
 
 unsigned
 smmu_stats_fault_index(unsigned type)
@@ -112,6 +111,8 @@ smmu_stats_create(void)
 		return NULL;
 	}
 	memset(st->slot[STATS_SHARED], 0, sizeof(struct stats_slot));
+	st->serial = __atomic_add_fetch(&stats_next_serial, 1,
+	    __ATOMIC_RELAXED);
 	return st;
 }
 
@@ -236,7 +237,7 @@ void
 smmu_stats_count(struct smmu_statset *st, uint32_t sid, unsigned what,
     unsigned fault_type)
 {
-	unsigned idx = stats_thread_slot(), fidx = 0;
+	unsigned idx = tslot_get(), fidx = 0;
 	bool shared = idx == STATS_SHARED;
 	struct stats_slot *s = stats_ptr_get((void *const *)&st->slot[idx]);
 	struct stats_leaf *leaf;
@@ -252,9 +253,18 @@ smmu_stats_count(struct smmu_statset *st, uint32_t sid, unsigned what,
 	if (what & SMMU_STATS_FAULT)
 		fidx = smmu_stats_fault_index(fault_type);
 	stats_block_count(&s->total, what, fidx, shared);
-	leaf = stats_leaf(s, sid, true);
-	if (leaf == NULL)
-		return;
+	if (stats_memo.st == st && stats_memo.serial == st->serial &&
+	    stats_memo.page == sid >> STATS_LEAF_SHIFT) {
+		leaf = stats_memo.leaf;
+	} else {
+		leaf = stats_leaf(s, sid, true);
+		if (leaf == NULL)
+			return;
+		stats_memo.st = st;
+		stats_memo.serial = st->serial;
+		stats_memo.page = sid >> STATS_LEAF_SHIFT;
+		stats_memo.leaf = leaf;
+	}
 	stats_block_count(&leaf->s[i], what, fidx, shared);
 	if (!(__atomic_load_n(&leaf->used, __ATOMIC_RELAXED) & (1ull << i)))
 		__atomic_fetch_or(&leaf->used, 1ull << i, __ATOMIC_RELAXED);

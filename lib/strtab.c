@@ -29,22 +29,6 @@
 #include "bits.h"
 #include "strtab.h"
 
-/* Fill *evt with a stream-table fault and return 1. */
-static int
-strtab_fault(struct smmu_event *evt, unsigned type, uint64_t fetch_addr,
-    const char *detail)
-{
-	memset(evt, 0, sizeof(*evt));
-	evt->type = type;
-	evt->fetch_addr = fetch_addr;
-	evt->detail = detail;
-	/* Configuration errors abort; C_BAD_STREAMID's recording is
-	 * further gated by CR2.RECINVSID, which is the caller's. */
-	evt->record = true;
-	evt->abort = true;
-	return 1;
-}
-
 /*
  * Address of the STE of sid in a 2-level table, or 1 with *evt filled.
  */
@@ -63,18 +47,18 @@ strtab_2l_addr(const struct gmem *g, uint64_t addr, unsigned l,
 		l1size = 64;
 	l1std_addr = (addr & ~(l1size - 1)) + 8 * (uint64_t)(sid >> split);
 	if (gmem_read64(g, l1std_addr, &l1std) != 0)
-		return strtab_fault(evt, SMMU_EVT_F_STE_FETCH, l1std_addr,
+		return smmu_event_config(evt, SMMU_EVT_F_STE_FETCH, l1std_addr,
 		    "L1STD is not backed by guest memory");
 	span = BITS(l1std, 4, 0);
 	if (span == 0)
-		return strtab_fault(evt, SMMU_EVT_C_BAD_STREAMID, 0,
+		return smmu_event_config(evt, SMMU_EVT_C_BAD_STREAMID, 0,
 		    "L1STD.Span is 0 (no L2 table)");
 	if (span > split + 1)
-		return strtab_fault(evt, SMMU_EVT_C_BAD_STREAMID, 0,
+		return smmu_event_config(evt, SMMU_EVT_C_BAD_STREAMID, 0,
 		    "L1STD.Span is greater than SPLIT + 1");
 	l2 = sid & bits_low(split);
 	if ((l2 >> (span - 1)) != 0)
-		return strtab_fault(evt, SMMU_EVT_C_BAD_STREAMID, 0,
+		return smmu_event_config(evt, SMMU_EVT_C_BAD_STREAMID, 0,
 		    "StreamID is beyond the L2 table's Span");
 	/* The L2 table is aligned to its size, 64 * 2^(Span - 1). */
 	l2ptr = FIELD_ADDR(l1std, 55, 6) & ~bits_low(span - 1 + 6);
@@ -91,10 +75,10 @@ smmu_strtab_fetch(const struct gmem *g, const struct smmu_features *f,
 	unsigned split = BITS(strtab_cfg, 10, 6);
 	unsigned fmt = BITS(strtab_cfg, 17, 16);
 	unsigned l = log2size < f->sid_bits ? log2size : f->sid_bits;
-	uint64_t addr = FIELD_ADDR(strtab_base, 55, 6), ste;
+	uint64_t addr = FIELD_ADDR(strtab_base, 55, 6), ste = 0;
 
 	if (((uint64_t)sid >> l) != 0)
-		return strtab_fault(evt, SMMU_EVT_C_BAD_STREAMID, 0,
+		return smmu_event_config(evt, SMMU_EVT_C_BAD_STREAMID, 0,
 		    "StreamID is not below 2^MIN(LOG2SIZE, SIDSIZE)");
 	if (fmt == 1 && f->st_2level) {
 		if (strtab_2l_addr(g, addr, l, split, sid, &ste, evt) != 0)
@@ -105,7 +89,7 @@ smmu_strtab_fetch(const struct gmem *g, const struct smmu_features *f,
 	}
 	/* One locked read, so an STE the engine writes is never torn. */
 	if (gmem_read_words(g, ste, dw, 8) != 0)
-		return strtab_fault(evt, SMMU_EVT_F_STE_FETCH, ste,
+		return smmu_event_config(evt, SMMU_EVT_F_STE_FETCH, ste,
 		    "STE is not backed by guest memory");
 	if (ret_addr != NULL)
 		*ret_addr = ste;

@@ -13,8 +13,9 @@
  * Keys.  An entry is identified by a 64-bit tag word and a 32-bit id.
  * The tag holds the block base (aligned to at least 4 KiB) with the low
  * 12 bits reused for a valid bit, the entry kind (non-global VA, global
- * VA, IPA) and size_log2; the id holds VMID << 16 | ASID, with the ASID
- * zero for global and IPA entries since those ignore it.  A lookup of an
+ * VA, IPA) and size_log2; the id holds ASID << 16 | VMID, with the ASID
+ * zero for global and IPA entries since those ignore it (so a hit on
+ * one of those returns asid 0, which tlb.h allows).  A lookup of an
  * address does not know the size of the block mapping it, so the TLB
  * keeps, per kind, a bitmap of the sizes currently present and probes
  * one set per present size (and, for VA lookups, the global key of a size
@@ -25,8 +26,18 @@
  * copy a way with relaxed atomic loads and retry if a writer ran, so they
  * never write the lock word; writers (insert, invalidate) take the set's
  * writer lock and store with relaxed atomics.  The only words lookups
- * write are the replacement metadata of the way they hit (and the set's
- * tick for LRU/2Q), and their own per-thread counter slot.
+ * write are their own per-thread counter slot and the replacement state
+ * of the set they hit (the way's rep and, for LRU/2Q, the set's tick),
+ * which sits on a cache line of its own: lookups of different sets never
+ * share a written line.  How often a hit writes depends on the policy:
+ * LRU and 2Q only when the way is not already the newest (so one hot
+ * entry hit by many threads is not written), CLOCK only when its
+ * reference bit is clear, LFU on every hit.  Exact LRU/LFU thus cost
+ * threads that share sets some cache-line traffic; CLOCK scales best.
+ *
+ * Counters.  "insertions" counts every successful smmu_tlb_insert(),
+ * including one that replaces an entry with the same key; "entries" is
+ * the sum of the live counts below.
  *
  * Size bitmaps.  A per-(kind, size) live count backs each bitmap bit.
  * Counts move between non-zero values with lock-free CAS; the 0 <-> 1
@@ -44,6 +55,7 @@
 #include "bits.h"
 #include "seqlock.h"
 #include "tlb.h"
+#include "tslot.h"
 
 /* Entry kinds (what the tag's kind field holds). */
 #define TLB_K_VA 0		/* stage-1/nested, non-global: VMID + ASID */
@@ -70,9 +82,6 @@
 /* Largest capacity accepted (48 bytes an entry: 12 GiB of sets). */
 #define TLB_MAX_CAPACITY (1u << 28)
 
-/* Per-thread counter slots; threads past the last share one more slot. */
-#define TLB_NR_SLOTS 64
-
 /* 2Q ghost list (A1out) length of a full set. */
 #define TLB_GHOSTS (SMMU_TLB_WAYS / 2)
 
@@ -90,35 +99,38 @@ enum {
 };
 
 /*
- * A way: the full key (tag, id) and the payload, seqlock-protected, plus
- * rep, the replacement state that lookups update on a hit without any
- * lock (so it is always accessed atomically).  Two ways to a cache line.
+ * A way: the full key (tag, id) and the payload, seqlock-protected, and
+ * the insertion stamp, which only writers use.  Two ways to a cache line.
  */
 struct tlb_way {
 	uint64_t tag;		/* 0: free */
 	uint64_t out;
 	uint64_t ipa;
 	uint32_t id;
-	uint32_t rep;
+	uint32_t ins;
 };
 
 /*
- * One set.  A hit touches two cache lines: line 0 (the sequence, the
- * 8-bit key fingerprints of the eight ways and their meta words), which
- * finds the way without branching on each way, and the way's own line,
- * which confirms the full key and holds the addresses.  A miss usually
- * touches line 0 only.  The last line holds what only writers use.
+ * One set, six cache lines.  Line 0 holds the sequence, the 8-bit key
+ * fingerprints of the eight ways (which find the way without branching on
+ * each way) and their meta words; lines 1-4 the ways, whose full key
+ * confirms a fingerprint match.  Lookups only read those five lines:
+ * everything they write (the replacement state: the set's tick and each
+ * way's rep) is on line 5, so two threads hitting different entries of
+ * one set never invalidate each other's line 0 or ways.  A miss usually
+ * reads line 0 only.
  */
 struct tlb_set {
 	seq_t seq;
-	uint32_t tick;		/* LRU/2Q/LFU stamp source, never 0 once used */
-	uint64_t fp;		/* byte i: way i's fingerprint; 0 = free */
-	uint32_t meta[SMMU_TLB_WAYS];
 	uint8_t hand;		/* CLOCK hand */
 	uint8_t ghost_pos;	/* 2Q: next A1out slot to overwrite */
-	struct tlb_way way[SMMU_TLB_WAYS] __attribute__((aligned(64)));
-	uint32_t ins[SMMU_TLB_WAYS];	/* insertion stamps */
+	uint64_t fp;		/* byte i: way i's fingerprint; 0 = free */
+	uint32_t meta[SMMU_TLB_WAYS];
 	uint32_t ghost[TLB_GHOSTS];	/* 2Q A1out: key hashes, 0 = empty */
+	struct tlb_way way[SMMU_TLB_WAYS] __attribute__((aligned(64)));
+	/* Line 5: written by lookups. */
+	uint32_t tick __attribute__((aligned(64)));	/* stamp source */
+	uint32_t rep[SMMU_TLB_WAYS];	/* policy state: tlb_victim() */
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct tlb_set) == 6 * 64, "tlb_set layout");
@@ -140,11 +152,11 @@ struct smmu_tlb {
 	/* Read by every lookup, written rarely. */
 	struct tlb_set *sets;
 	uint32_t nsets;
-	uint32_t nways;		/* usable ways a set: min(capacity, WAYS) */
+	uint32_t nways;		/* usable ways: min(capacity, WAYS) */
 	enum smmu_tlb_policy policy;
 	uint32_t kin;		/* 2Q: A1in target size */
 	uint32_t nghost;	/* 2Q: A1out length */
-	uint64_t mask[TLB_NR_KINDS];	/* bit s: entries of size 2^s exist */
+	uint64_t mask[TLB_NR_KINDS];	/* bit s: entries of size 2^s */
 	void *sets_mem;		/* what to free() for sets */
 
 	/* Written by every invalidation, read before every walk. */
@@ -154,7 +166,7 @@ struct smmu_tlb {
 	seq_t size_lock __attribute__((aligned(64)));
 	uint32_t count[TLB_NR_KINDS][64];	/* live entries by size */
 
-	struct tlb_ctr ctr[TLB_NR_SLOTS + 1];
+	struct tlb_ctr ctr[TSLOT_NR + 1];
 };
 
 /* What an invalidation removes: see tlb_inv_match(). */
@@ -170,44 +182,13 @@ struct tlb_inv {
 	unsigned ttl;		/* 0: any level */
 };
 
-/*
- * Per-thread counter slot, process-wide: slot + 1, or 0 before the
- * thread's first count.  Assigned once from tlb_slot_next, so each of the
- * first TLB_NR_SLOTS threads owns a slot in every TLB and updates it with
- * plain relaxed load + store (no cache-line bouncing on the hit path);
- * later threads share the overflow slot with atomic read-modify-write.
- * The only process-wide mutable state of this module.
- */
-static _Thread_local unsigned tlb_thread_slot;
-static unsigned tlb_slot_next;
-
-/* This thread's counter slot index (TLB_NR_SLOTS is the shared one). */
-static inline unsigned
-tlb_slot(void)
-{
-	unsigned s = tlb_thread_slot;
-
-	if (__builtin_expect(s == 0, 0)) {
-		s = __atomic_add_fetch(&tlb_slot_next, 1, __ATOMIC_RELAXED);
-		if (s > TLB_NR_SLOTS || s == 0)
-			s = TLB_NR_SLOTS + 1;
-		tlb_thread_slot = s;
-	}
-	return s - 1;
-}
-
-/* Add n to counter c in this thread's slot. */
+/* Add n to counter c in this thread's slot (see tslot.h). */
 static inline void
 tlb_count(struct smmu_tlb *t, unsigned c, uint64_t n)
 {
-	unsigned slot = tlb_slot();
-	uint64_t *p = &t->ctr[slot].v[c];
+	unsigned slot = tslot_get();
 
-	if (__builtin_expect(slot < TLB_NR_SLOTS, 1))
-		__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
-		    __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+	tslot_add(&t->ctr[slot].v[c], n, slot);
 }
 
 /* Tag word of a block of kind at base (2^size_log2 aligned). */
@@ -298,9 +279,11 @@ tlb_fp_zero(uint64_t x)
 
 /*
  * Advance the set's tick and return it, skipping 0 (which rep uses for
- * "never hit" in 2Q).  Lookups call this without the lock, so a racing
- * pair may hand out the same stamp; that only blurs LRU order between
- * two simultaneous hits.
+ * "never hit" in 2Q).  Lookups call this without the lock (a locked
+ * read-modify-write per hit would cost more than it buys), so racing hits
+ * may hand out one stamp twice or set the tick back a little; that only
+ * blurs the LRU order of entries hit at about the same time, until the
+ * tick passes them again.  Single-threaded, the order is exact.
  */
 static inline uint32_t
 tlb_tick_next(struct tlb_set *set)
@@ -317,7 +300,7 @@ tlb_tick_next(struct tlb_set *set)
 static inline void
 tlb_touch(const struct smmu_tlb *t, struct tlb_set *set, unsigned i)
 {
-	uint32_t *rep = &set->way[i].rep;
+	uint32_t *rep = &set->rep[i];
 	uint32_t r = seq_load32(rep);
 
 	switch (t->policy) {
@@ -361,6 +344,12 @@ tlb_probe(const struct smmu_tlb *t, uint64_t tag, uint32_t id,
 	unsigned i;
 	seq_t s;
 
+	/*
+	 * A hit will need the replacement line: start its fetch now.  (The
+	 * way lines are not prefetched: which one is read is known only from
+	 * line 0, and fetching all four measured no faster.)
+	 */
+	__builtin_prefetch(&set->tick);
 	pat = tlb_fp(h) * TLB_FP_ONES;
 	do {
 		s = seq_read_begin(&set->seq);
@@ -418,6 +407,10 @@ smmu_tlb_create(unsigned capacity, enum smmu_tlb_policy policy)
 	t = p;
 	memset(t, 0, sizeof(*t));
 	nsets = (capacity + SMMU_TLB_WAYS - 1) / SMMU_TLB_WAYS;
+	if (nsets > (SIZE_MAX - 63) / sizeof(struct tlb_set)) {
+		free(t);
+		return NULL;
+	}
 	/* calloc: a large TLB is zero-filled lazily by the kernel. */
 	t->sets_mem = calloc(1, nsets * sizeof(struct tlb_set) + 63);
 	if (t->sets_mem == NULL) {
@@ -603,7 +596,7 @@ tlb_victim(struct smmu_tlb *t, struct tlb_set *set)
 	switch (t->policy) {
 	case SMMU_TLB_LRU:
 		for (i = 0; i < t->nways; i++) {
-			r = tlb_age(tick, seq_load32(&set->way[i].rep));
+			r = tlb_age(tick, seq_load32(&set->rep[i]));
 			if (i == 0 || r > best_age) {
 				best = i;
 				best_age = r;
@@ -612,12 +605,12 @@ tlb_victim(struct smmu_tlb *t, struct tlb_set *set)
 		return best;
 	case SMMU_TLB_LFU:
 		for (i = 0; i < t->nways; i++) {
-			r = seq_load32(&set->way[i].rep);
+			r = seq_load32(&set->rep[i]);
 			if (i == 0 || r < best_r || (r == best_r &&
-			    tlb_age(tick, set->ins[i]) > best_age)) {
+			    tlb_age(tick, set->way[i].ins) > best_age)) {
 				best = i;
 				best_r = r;
-				best_age = tlb_age(tick, set->ins[i]);
+				best_age = tlb_age(tick, set->way[i].ins);
 			}
 		}
 		return best;
@@ -625,24 +618,24 @@ tlb_victim(struct smmu_tlb *t, struct tlb_set *set)
 		for (;;) {
 			i = set->hand;
 			set->hand = (uint8_t)((i + 1) % t->nways);
-			if (seq_load32(&set->way[i].rep) == 0)
+			if (seq_load32(&set->rep[i]) == 0)
 				return i;
-			seq_store32(&set->way[i].rep, 0);
+			seq_store32(&set->rep[i], 0);
 		}
 	case SMMU_TLB_2Q:
 	default:
 		for (i = 0; i < t->nways; i++)
-			if (seq_load32(&set->way[i].rep) == 0)
+			if (seq_load32(&set->rep[i]) == 0)
 				nin++;
 			else
 				nam++;
 		/* Oldest A1in if over kin or if Am is empty, else LRU of Am. */
 		found = false;
 		for (i = 0; i < t->nways; i++) {
-			r = seq_load32(&set->way[i].rep);
+			r = seq_load32(&set->rep[i]);
 			if ((nin > t->kin || nam == 0) != (r == 0))
 				continue;
-			r = tlb_age(tick, r == 0 ? set->ins[i] : r);
+			r = tlb_age(tick, r == 0 ? set->way[i].ins : r);
 			if (!found || r > best_age) {
 				best = i;
 				best_age = r;
@@ -696,7 +689,7 @@ smmu_tlb_insert(struct smmu_tlb *t, const struct smmu_tlb_entry *e,
 	struct tlb_set *set;
 	struct tlb_way *w;
 	uint64_t tag, vtag, h;
-	uint32_t id, meta, ins;
+	uint32_t id, vid, meta, ins;
 	unsigned kind, i, s = e->size_log2;
 	bool added, am = false;
 
@@ -737,11 +730,12 @@ smmu_tlb_insert(struct smmu_tlb *t, const struct smmu_tlb_entry *e,
 			am = tlb_ghost_take(t, set, tlb_ghost_hash(h));
 		i = tlb_victim(t, set);
 		vtag = seq_load64(&set->way[i].tag);
+		vid = seq_load32(&set->way[i].id);
 		if (vtag & TLB_TAG_VALID) {
 			if (t->policy == SMMU_TLB_2Q &&
-			    seq_load32(&set->way[i].rep) == 0)
-				tlb_ghost_push(t, set, tlb_ghost_hash(
-				    tlb_hash(vtag, seq_load32(&set->way[i].id))));
+			    seq_load32(&set->rep[i]) == 0)
+				tlb_ghost_push(t, set,
+				    tlb_ghost_hash(tlb_hash(vtag, vid)));
 			tlb_live_dec(t, tlb_tag_kind(vtag), tlb_tag_size(vtag));
 			tlb_count(t, TLB_C_EVICTIONS, 1);
 		}
@@ -756,16 +750,16 @@ smmu_tlb_insert(struct smmu_tlb *t, const struct smmu_tlb_entry *e,
 	if (added) {
 		/* A replaced key keeps its replacement state. */
 		ins = tlb_tick_next(set);
-		set->ins[i] = ins;
+		w->ins = ins;
 		switch (t->policy) {
 		case SMMU_TLB_LRU:
-			seq_store32(&w->rep, ins);
+			seq_store32(&set->rep[i], ins);
 			break;
 		case SMMU_TLB_2Q:
-			seq_store32(&w->rep, am ? ins : 0);
+			seq_store32(&set->rep[i], am ? ins : 0);
 			break;
 		default:
-			seq_store32(&w->rep, 0);
+			seq_store32(&set->rep[i], 0);
 			break;
 		}
 	}
@@ -1008,7 +1002,7 @@ smmu_tlb_stats(const struct smmu_tlb *t, struct smmu_cache_stats *ret)
 	uint64_t v[TLB_C_NR] = { 0 }, entries = 0;
 	unsigned i, c, k, s;
 
-	for (i = 0; i < TLB_NR_SLOTS + 1; i++)
+	for (i = 0; i < TSLOT_NR + 1; i++)
 		for (c = 0; c < TLB_C_NR; c++)
 			v[c] += __atomic_load_n(&t->ctr[i].v[c],
 			    __ATOMIC_RELAXED);

@@ -287,8 +287,26 @@ main(int argc, char **argv)
 	j.secs = bench_secs;
 	j.sid = 1;
 	report("translate, TLB hit (stage 1)", &j, base_ns);
+	if (getenv("SMMU_BENCH_HIT_ONLY") != NULL) {
+		/* For profilers: a long single-threaded hit loop only. */
+		j.secs = bench_secs * 10;
+		run_threads(&j, 1, &ns2, &bad);
+		eng_fini(&hit);
+		free(hash);
+		return 0;
+	}
 	j.sid = 2;
 	report("translate, TLB hit (nested)", &j, base_ns);
+	{
+		struct smmu_stats st;
+
+		smmu_stats_get(hit.s, &st);
+		printf("(hit instance: %.4f%% of translations hit the TLB, "
+		    "%llu entries of %llu)\n",
+		    100.0 * st.tlb_hits / st.translations,
+		    (unsigned long long)st.tlb.entries,
+		    (unsigned long long)st.tlb.capacity);
+	}
 	j.op = OP_TLBI;
 	j.sid = 1;
 	report("TLBI_NH_VA (one page)", &j, base_ns);
