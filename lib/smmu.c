@@ -19,7 +19,11 @@
 #include "bits.h"
 #include "cd.h"
 #include "cfgcache.h"
+#include "cmdq.h"
+#include "evtq.h"
+#include "msi.h"
 #include "ptw.h"
+#include "regs.h"
 #include "seqlock.h"
 #include "smmu.h"
 #include "ste.h"
@@ -43,7 +47,63 @@ struct smmu {
 	uint32_t ctrl_flags;		/* CTRL_F_*, atomic */
 	seq_t ctrl_seq;			/* guards ctrl_words */
 	uint64_t ctrl_words[3];		/* base, cfg | cr2 << 32, gbpa */
+	uint64_t serial;		/* tells instances apart in the uTLB */
+	uint64_t epoch;			/* atomic: bumped by invalidations */
+	/* Guest-programmed interface (regs.c, msi.c, evtq.c, cmdq.c). */
+	struct smmu_regs *regs;
+	struct smmu_msi *msi;
+	struct smmu_evtq *evtq;
+	struct smmu_cmdq *cmdq;
 };
+
+/*
+ * The per-thread micro-TLB.  Like the micro-TLBs of a hardware TBU, it
+ * sits in front of the shared TLB and holds the last translations this
+ * thread made, keyed by (instance, StreamID, SubstreamID, 4 KiB input
+ * page).  A hit touches only thread-private cache lines: no hash of the
+ * config cache, no TLB set, no shared counter.  Every entry carries the
+ * instance's invalidation epoch from before the lookup that filled it;
+ * smmu_invalidate() and smmu_ctrl_set() bump the epoch first, so after
+ * either returns no older entry can be used by any thread.  (Stale use
+ * while an invalidation is in flight is what hardware may do too.)
+ * Entries are only compared against the caller's instance, never
+ * dereferenced, so a destroyed instance's entries are harmless; the
+ * serial keeps a new instance at a recycled address from matching them.
+ */
+#define UTLB_N 64		/* entries a thread, direct-mapped */
+
+struct utlb_entry {
+	const struct smmu *s;
+	uint64_t serial;
+	uint64_t epoch;
+	uint64_t page;		/* raw input address >> 12 */
+	uint32_t sid;
+	uint32_t ssid;		/* SMMU_CFG_NO_SSID without SSV */
+	uint64_t out;		/* output base of the mapping */
+	uint64_t key_base;	/* TLB-key base (TBI-normalised) */
+	struct smmu_cfg_hot hot;	/* PRIVCFG/INSTCFG for overrides */
+	uint16_t perm;		/* SMMU_PTW_PERM vector */
+	uint8_t size_log2;
+	struct smmu_stats_ref stats;
+};
+
+static _Thread_local struct utlb_entry utlb[UTLB_N];
+static uint64_t smmu_next_serial;
+
+/* The slot of (sid, ssid, page) in this thread's micro-TLB. */
+static inline struct utlb_entry *
+utlb_slot(uint32_t sid, uint32_t ssid, uint64_t page)
+{
+	return &utlb[(page ^ sid * 0x9e3779b1u ^ ssid) & (UTLB_N - 1)];
+}
+
+/* Forget everything cached from s: bump its epoch (before invalidating
+ * the shared structures, see above). */
+static inline void
+smmu_epoch_bump(struct smmu *s)
+{
+	__atomic_add_fetch(&s->epoch, 1, __ATOMIC_SEQ_CST);
+}
 
 struct smmu *
 smmu_create(const struct smmu_features *f, struct gmem *g, int *ret_err)
@@ -60,10 +120,24 @@ smmu_create(const struct smmu_features *f, struct gmem *g, int *ret_err)
 		goto fail;
 	s->feat = *f;
 	s->g = g;
+	s->serial = __atomic_add_fetch(&smmu_next_serial, 1,
+	    __ATOMIC_RELAXED);
 	s->tlb = smmu_tlb_create(f->tlb_entries, f->tlb_policy);
 	s->cfg = smmu_cfgcache_create(f->cfg_entries);
 	s->stats = smmu_stats_create();
 	if (s->tlb == NULL || s->cfg == NULL || s->stats == NULL) {
+		smmu_destroy(s);
+		goto fail;
+	}
+	/* The guest-programmed interface: registers, MSIs, queues. */
+	s->regs = smmu_regs_create(s, f);
+	if (s->regs != NULL)
+		s->msi = smmu_msi_create(g, s->regs, f);
+	if (s->msi != NULL)
+		s->evtq = smmu_evtq_create(g, s->regs, s->msi, f);
+	if (s->evtq != NULL)
+		s->cmdq = smmu_cmdq_create(s, s->regs, s->msi);
+	if (s->cmdq == NULL) {
 		smmu_destroy(s);
 		goto fail;
 	}
@@ -79,6 +153,10 @@ smmu_destroy(struct smmu *s)
 {
 	if (s == NULL)
 		return;
+	smmu_cmdq_destroy(s->cmdq);
+	smmu_evtq_destroy(s->evtq);
+	smmu_msi_destroy(s->msi);
+	smmu_regs_destroy(s->regs);
 	smmu_stats_destroy(s->stats);
 	smmu_cfgcache_destroy(s->cfg);
 	smmu_tlb_destroy(s->tlb);
@@ -130,6 +208,7 @@ smmu_ctrl_set(struct smmu *s, const struct smmu_ctrl *c)
 		flags |= CTRL_F_GBPA_ABORT;
 	if (c->cr2 & CR2_RECINVSID)
 		flags |= CTRL_F_RECINVSID;
+	smmu_epoch_bump(s);
 	seq_write_lock(&s->ctrl_seq);
 	seq_copy_in(s->ctrl_words, w, 3);
 	seq_write_unlock(&s->ctrl_seq);
@@ -343,6 +422,33 @@ smmu_xlate_bypass(struct smmu *s, const struct smmu_txn *txn,
 	ret->bypass = true;
 }
 
+/*
+ * Remember a translation in this thread's micro-TLB, tagged with the
+ * epoch read before it was looked up.
+ */
+static void
+utlb_fill(struct utlb_entry *u, struct smmu *s, uint64_t epoch,
+    const struct smmu_txn *txn, uint32_t ssid_key,
+    const struct smmu_cfg_hot *hot, const struct smmu_tlb_entry *e,
+    uint64_t key_base)
+{
+	if (smmu_stats_ref(s->stats, txn->sid, &u->stats) != 0) {
+		u->s = NULL;
+		return;
+	}
+	u->s = s;
+	u->serial = s->serial;
+	u->epoch = epoch;
+	u->page = txn->iova >> 12;
+	u->sid = txn->sid;
+	u->ssid = ssid_key;
+	u->out = e->out;
+	u->key_base = key_base;
+	u->hot = *hot;
+	u->perm = e->perm;
+	u->size_log2 = e->size_log2;
+}
+
 /* Count and return a fault. */
 static int
 smmu_xlate_fault(struct smmu *s, const struct smmu_txn *txn,
@@ -350,6 +456,9 @@ smmu_xlate_fault(struct smmu *s, const struct smmu_txn *txn,
 {
 	smmu_stats_count(s->stats, txn->sid, what | SMMU_STATS_FAULT,
 	    evt->type);
+	/* Record it in the guest's event queue (SMMUv3 7.2). */
+	if (evt->record)
+		(void)smmu_evtq_record(s->evtq, evt);
 	return SMMU_XLATE_FAULT;
 }
 
@@ -388,7 +497,9 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 	struct smmu_ptw_cfg pc;
 	struct smmu_walk w;
 	unsigned ctrl, access, what = 0;
-	uint64_t key, gen, mask;
+	uint64_t key, gen, mask, epoch, page = txn->iova >> 12;
+	uint32_t ssid_key = txn->ssv ? txn->ssid : SMMU_CFG_NO_SSID;
+	struct utlb_entry *u;
 	bool ipa, have_cfg = false;
 	int r;
 
@@ -411,8 +522,29 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 		return SMMU_XLATE_OK;
 	}
 
-	if (!smmu_cfgcache_lookup_hot(s->cfg, txn->sid,
-	    txn->ssv ? txn->ssid : SMMU_CFG_NO_SSID, &hot)) {
+	/* The epoch is read before anything is looked up: see utlb. */
+	epoch = __atomic_load_n(&s->epoch, __ATOMIC_ACQUIRE);
+	u = utlb_slot(txn->sid, ssid_key, page);
+	if (u->s == s && u->epoch == epoch && u->page == page &&
+	    u->sid == txn->sid && u->ssid == ssid_key &&
+	    u->serial == s->serial) {
+		access = smmu_access_override(txn->access, &u->hot);
+		if (smmu_ptw_perm_check(u->perm, access) == 0) {
+			mask = bits_low(u->size_log2);
+			ret->oa = u->out | (txn->iova & mask);
+			ret->size_log2 = u->size_log2;
+			ret->base = u->key_base;
+			ret->perm = smmu_ptw_perm_public(u->perm,
+			    access & SMMU_ACC_PRIV);
+			ret->tlb_hit = true;
+			ret->bypass = false;
+			smmu_stats_ref_hit(&u->stats);
+			return SMMU_XLATE_OK;
+		}
+		/* A permission fault: the slow path reports it. */
+	}
+
+	if (!smmu_cfgcache_lookup_hot(s->cfg, txn->sid, ssid_key, &hot)) {
 		if (smmu_cfg_resolve(s, txn, &cfg, ret_evt) != 0)
 			return smmu_xlate_fault(s, txn, 0, ret_evt);
 		hot = cfg.hot;
@@ -457,6 +589,7 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 		ret->tlb_hit = true;
 		ret->bypass = false;
 		smmu_stats_count(s->stats, txn->sid, what | SMMU_STATS_HIT, 0);
+		utlb_fill(u, s, epoch, txn, ssid_key, &hot, &e, key & ~mask);
 		return SMMU_XLATE_OK;
 	}
 
@@ -496,7 +629,8 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 	e.level = w.level;
 	e.flags = (ipa ? SMMU_TLB_F_IPA : 0) |
 	    (!ipa && w.global ? SMMU_TLB_F_GLOBAL : 0);
-	(void)smmu_tlb_insert(s->tlb, &e, gen);
+	if (smmu_tlb_insert(s->tlb, &e, gen))
+		utlb_fill(u, s, epoch, txn, ssid_key, &hot, &e, e.in);
 
 	ret->oa = w.oa;
 	ret->size_log2 = w.size_log2;
@@ -557,6 +691,7 @@ smmu_invalidate(struct smmu *s, const struct smmu_inv *inv)
 	unsigned ttl;
 	int r;
 
+	smmu_epoch_bump(s);
 	switch (inv->op) {
 	case SMMU_INV_CFGI_STE:
 		return (int)smmu_cfgcache_inv_ste(s->cfg, inv->sid, 1);
@@ -636,4 +771,51 @@ smmu_stream_stats_foreach(const struct smmu *s,
     void *arg)
 {
 	return smmu_stats_foreach_stream(s->stats, cb, arg);
+}
+
+/* ---- guest-programmed interface (regs.c, cmdq.c, evtq.c, msi.c) ---- */
+
+int
+smmu_mmio_read(struct smmu *s, uint64_t offset, unsigned size,
+    uint64_t *ret)
+{
+	return smmu_regs_read(s->regs, offset, size, ret);
+}
+
+int
+smmu_mmio_write(struct smmu *s, uint64_t offset, unsigned size,
+    uint64_t val)
+{
+	int r;
+
+	r = smmu_regs_write(s->regs, offset, size, val);
+	if (r < 0)
+		return r;
+	/* CMDQ_PROD, CMDQEN 0 -> 1 and a CMDQ_ERR acknowledge restart
+	 * command consumption (SMMUv3 4.1.2, 7.1). */
+	if (r & SMMU_REGS_KICK_CMDQ)
+		smmu_cmdq_consume(s->cmdq);
+	return 0;
+}
+
+void
+smmu_set_msi_sink(struct smmu *s, smmu_msi_sink_fn fn, void *arg)
+{
+	smmu_msi_set_sink(s->msi, fn, arg);
+}
+
+void
+smmu_queue_stats_get(const struct smmu *s, struct smmu_queue_stats *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	smmu_cmdq_stats(s->cmdq, ret);
+	smmu_evtq_stats(s->evtq, ret);
+	smmu_msi_stats(s->msi, ret);
+}
+
+int
+smmu_cmdq_exec(struct smmu *s, const uint64_t *cmds, unsigned n,
+    unsigned *ret_done)
+{
+	return smmu_cmdq_exec_raw(s->cmdq, cmds, n, ret_done);
 }

@@ -18,6 +18,7 @@
 #include "tslot.h"
 
 #define STATS_NR_SLOTS TSLOT_NR		/* exclusive slots */
+_Static_assert(TSLOT_NR == 64, "smmu_stats_ref_hit() hard-codes 64 slots");
 #define STATS_SHARED TSLOT_SHARED	/* index of the shared slot */
 #define STATS_LEAF_SHIFT 6		/* 64 streams per leaf page */
 #define STATS_LEAF_N (1u << STATS_LEAF_SHIFT)
@@ -26,15 +27,7 @@
 #define STATS_L2_BITS 8
 
 /* Counters of one stream or of the whole instance, in one slot. */
-struct stats_block {
-	uint64_t translations;
-	uint64_t tlb_hits;
-	uint64_t tlb_misses;
-	uint64_t walks;
-	uint64_t faults;
-	uint64_t bypassed;
-	uint64_t by_type[SMMU_STATS_NR_FAULTS];
-};
+#define stats_block smmu_stats_block
 
 struct stats_leaf {
 	struct stats_block s[STATS_LEAF_N];
@@ -67,6 +60,7 @@ static _Thread_local struct {
 	const struct smmu_statset *st;
 	unsigned serial;
 	uint32_t page;
+	unsigned slot;
 	struct stats_leaf *leaf;
 } stats_memo;
 
@@ -202,71 +196,120 @@ stats_leaf(struct stats_slot *s, uint32_t sid, bool create)
 	return stats_ptr_make(&n2->child[i2], sizeof(struct stats_leaf));
 }
 
-/* Add 1 to a counter: plain for an exclusive slot, atomic if shared. */
-static inline void
-stats_inc(uint64_t *c, bool shared)
-{
-	if (shared)
-		__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
-	else
-		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
-		    __ATOMIC_RELAXED);
-}
-
-/* Count one translation into block b. */
-static inline void
+/* Count one translation into block b (slot-owner or shared updates). */
+static inline __attribute__((always_inline)) void
 stats_block_count(struct stats_block *b, unsigned what, unsigned fidx,
-    bool shared)
+    unsigned slot)
 {
-	stats_inc(&b->translations, shared);
+	tslot_add(&b->translations, 1, slot);
 	if (what & SMMU_STATS_HIT)
-		stats_inc(&b->tlb_hits, shared);
+		tslot_add(&b->tlb_hits, 1, slot);
 	if (what & SMMU_STATS_MISS)
-		stats_inc(&b->tlb_misses, shared);
+		tslot_add(&b->tlb_misses, 1, slot);
 	if (what & SMMU_STATS_WALK)
-		stats_inc(&b->walks, shared);
+		tslot_add(&b->walks, 1, slot);
 	if (what & SMMU_STATS_BYPASS)
-		stats_inc(&b->bypassed, shared);
+		tslot_add(&b->bypassed, 1, slot);
 	if (what & SMMU_STATS_FAULT) {
-		stats_inc(&b->faults, shared);
-		stats_inc(&b->by_type[fidx], shared);
+		tslot_add(&b->faults, 1, slot);
+		tslot_add(&b->by_type[fidx], 1, slot);
 	}
 }
 
+/*
+ * Slow path of smmu_stats_count(): find (creating) this thread's leaf
+ * page for sid and remember it.  Returns NULL only when out of memory;
+ * *ret_slot gets the thread's slot either way (0 if even the slot could
+ * not be allocated: then *ret_total is NULL too).
+ */
+static struct stats_leaf *
+stats_leaf_find(struct smmu_statset *st, uint32_t sid, unsigned *ret_slot,
+    struct stats_block **ret_total)
+{
+	unsigned idx = tslot_get();
+	struct stats_slot *s = stats_ptr_get((void *const *)&st->slot[idx]);
+	struct stats_leaf *leaf;
+
+	*ret_slot = idx;
+	*ret_total = NULL;
+	if (s == NULL) {
+		/* Exclusive slots are created by their only writer. */
+		s = aligned_alloc(64, sizeof(*s));
+		if (s == NULL)
+			return NULL;
+		memset(s, 0, sizeof(*s));
+		__atomic_store_n(&st->slot[idx], s, __ATOMIC_RELEASE);
+	}
+	*ret_total = &s->total;
+	leaf = stats_leaf(s, sid, true);
+	if (leaf == NULL)
+		return NULL;
+	stats_memo.st = st;
+	stats_memo.serial = st->serial;
+	stats_memo.page = sid >> STATS_LEAF_SHIFT;
+	stats_memo.slot = idx;
+	stats_memo.leaf = leaf;
+	return leaf;
+}
+
+int
+smmu_stats_ref(struct smmu_statset *st, uint32_t sid,
+    struct smmu_stats_ref *ret)
+{
+	struct stats_block *total;
+	struct stats_leaf *leaf;
+	unsigned slot;
+
+	if (stats_memo.st == st && stats_memo.serial == st->serial &&
+	    stats_memo.page == sid >> STATS_LEAF_SHIFT) {
+		leaf = stats_memo.leaf;
+		slot = stats_memo.slot;
+	} else {
+		leaf = stats_leaf_find(st, sid, &slot, &total);
+		if (leaf == NULL)
+			return SMMU_ERR_NOMEM;
+	}
+	/* Mark the stream as counted before handing out its block. */
+	if (!(tslot_read(&leaf->used) & (1ull << (sid & (STATS_LEAF_N - 1)))))
+		__atomic_fetch_or(&leaf->used,
+		    1ull << (sid & (STATS_LEAF_N - 1)), __ATOMIC_RELAXED);
+	ret->block = &leaf->s[sid & (STATS_LEAF_N - 1)];
+	ret->slot = slot;
+	return 0;
+}
+
+/*
+ * Counts go to the stream's block only; the instance totals are summed
+ * from the streams when read, so the hot path touches one block.  The
+ * slot's own total block only takes counts whose leaf page could not be
+ * allocated.
+ */
 void
 smmu_stats_count(struct smmu_statset *st, uint32_t sid, unsigned what,
     unsigned fault_type)
 {
-	unsigned idx = tslot_get(), fidx = 0;
-	bool shared = idx == STATS_SHARED;
-	struct stats_slot *s = stats_ptr_get((void *const *)&st->slot[idx]);
+	unsigned fidx = 0, slot, i = sid & (STATS_LEAF_N - 1);
+	struct stats_block *total;
 	struct stats_leaf *leaf;
-	unsigned i = sid & (STATS_LEAF_N - 1);
 
-	if (s == NULL) {
-		s = aligned_alloc(64, sizeof(*s));
-		if (s == NULL)
+	if (__builtin_expect(stats_memo.st == st &&
+	    stats_memo.serial == st->serial &&
+	    stats_memo.page == sid >> STATS_LEAF_SHIFT, 1)) {
+		leaf = stats_memo.leaf;
+		slot = stats_memo.slot;
+	} else {
+		leaf = stats_leaf_find(st, sid, &slot, &total);
+		if (leaf == NULL) {
+			if (total != NULL)
+				stats_block_count(total, what,
+				    smmu_stats_fault_index(fault_type), slot);
 			return;
-		memset(s, 0, sizeof(*s));
-		__atomic_store_n(&st->slot[idx], s, __ATOMIC_RELEASE);
+		}
 	}
 	if (what & SMMU_STATS_FAULT)
 		fidx = smmu_stats_fault_index(fault_type);
-	stats_block_count(&s->total, what, fidx, shared);
-	if (stats_memo.st == st && stats_memo.serial == st->serial &&
-	    stats_memo.page == sid >> STATS_LEAF_SHIFT) {
-		leaf = stats_memo.leaf;
-	} else {
-		leaf = stats_leaf(s, sid, true);
-		if (leaf == NULL)
-			return;
-		stats_memo.st = st;
-		stats_memo.serial = st->serial;
-		stats_memo.page = sid >> STATS_LEAF_SHIFT;
-		stats_memo.leaf = leaf;
-	}
-	stats_block_count(&leaf->s[i], what, fidx, shared);
-	if (!(__atomic_load_n(&leaf->used, __ATOMIC_RELAXED) & (1ull << i)))
+	stats_block_count(&leaf->s[i], what, fidx, slot);
+	if (__builtin_expect(!(tslot_read(&leaf->used) & (1ull << i)), 0))
 		__atomic_fetch_or(&leaf->used, 1ull << i, __ATOMIC_RELAXED);
 }
 
@@ -287,17 +330,40 @@ stats_block_add(struct smmu_stats *r, const struct stats_block *b)
 		    __ATOMIC_RELAXED);
 }
 
+/* Add every leaf block of a radix subtree of depth (0 = leaf) into r. */
+static void
+stats_tree_add(struct smmu_stats *r, void *n, unsigned depth)
+{
+	struct stats_node *node = n;
+	struct stats_leaf *leaf = n;
+	unsigned i, fan;
+
+	if (n == NULL)
+		return;
+	if (depth == 0) {
+		for (i = 0; i < STATS_LEAF_N; i++)
+			stats_block_add(r, &leaf->s[i]);
+		return;
+	}
+	fan = depth == 1 ? 1u << STATS_L2_BITS : 1u << STATS_L1_BITS;
+	for (i = 0; i < fan; i++)
+		stats_tree_add(r, stats_ptr_get(&node->child[i]), depth - 1);
+}
+
 void
 smmu_stats_read(const struct smmu_statset *st, struct smmu_stats *ret)
 {
 	const struct stats_slot *s;
-	unsigned i;
+	unsigned i, j;
 
 	memset(ret, 0, sizeof(*ret));
 	for (i = 0; i <= STATS_NR_SLOTS; i++) {
 		s = stats_ptr_get((void *const *)&st->slot[i]);
-		if (s != NULL)
-			stats_block_add(ret, &s->total);
+		if (s == NULL)
+			continue;
+		stats_block_add(ret, &s->total);
+		for (j = 0; j < (1u << STATS_L0_BITS); j++)
+			stats_tree_add(ret, stats_ptr_get(&s->root[j]), 2);
 	}
 }
 

@@ -44,6 +44,26 @@ struct smmu_stats {
 	struct smmu_cache_stats cfg;
 };
 
+/*
+ * The counters of one stream (or instance) in one thread slot.  Exposed
+ * only so that smmu_stats_ref_hit() can be inlined on the hot path.
+ */
+struct smmu_stats_block {
+	uint64_t translations;
+	uint64_t tlb_hits;
+	uint64_t tlb_misses;
+	uint64_t walks;
+	uint64_t faults;
+	uint64_t bypassed;
+	uint64_t by_type[SMMU_STATS_NR_FAULTS];
+};
+
+/* A stream's block in the calling thread's slot (see smmu_stats_ref). */
+struct smmu_stats_ref {
+	struct smmu_stats_block *block;
+	unsigned slot;
+};
+
 /* What one translation did: flags for smmu_stats_count(). */
 #define SMMU_STATS_HIT (1u << 0)
 #define SMMU_STATS_MISS (1u << 1)
@@ -70,6 +90,34 @@ smmu_stats_destroy(struct smmu_statset *st);
 void
 smmu_stats_count(struct smmu_statset *st, uint32_t sid, unsigned what,
     unsigned fault_type);
+
+/*
+ * Get the calling thread's counter block for stream sid, for a cache
+ * that counts hits without looking the stream up again.  The reference
+ * is valid for the calling thread only, for the life of st.  Returns 0,
+ * or SMMU_ERR_NOMEM.
+ */
+int
+smmu_stats_ref(struct smmu_statset *st, uint32_t sid,
+    struct smmu_stats_ref *ret);
+
+/* Count one TLB hit through a reference from smmu_stats_ref(). */
+static inline void
+smmu_stats_ref_hit(const struct smmu_stats_ref *r)
+{
+	uint64_t *t = &r->block->translations, *h = &r->block->tlb_hits;
+
+	if (__builtin_expect(r->slot < 64, 1)) {
+		/* The slot is this thread's alone (tslot.h). */
+		__atomic_store_n(t, __atomic_load_n(t, __ATOMIC_RELAXED) + 1,
+		    __ATOMIC_RELAXED);
+		__atomic_store_n(h, __atomic_load_n(h, __ATOMIC_RELAXED) + 1,
+		    __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_add(t, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(h, 1, __ATOMIC_RELAXED);
+	}
+}
 
 /* Sum all slots into *ret (tlb/cfg members are left zero). */
 void

@@ -2,7 +2,9 @@
  * bench_engine.c - engine hot paths, with a baseline measured in the same
  * run.  Prints figures; it is not a pass/fail test.
  *
- *  - translate with a TLB hit (1 thread, 2 threads);
+ *  - translate with a TLB hit (1 thread, 2 threads), over 32 hot pages
+ *    (cache-resident) and over 2048 random pages of two streams (4096
+ *    entries: the TLB's working set no longer fits the L1 cache);
  *  - translate that misses and walks: 4K 4-level stage 1, and 4K nested
  *    (4 stage-1 levels, each table and the output through a 4-level
  *    stage 2: up to 24 descriptor reads) (1 and 2 threads);
@@ -10,7 +12,8 @@
  *  - baseline: an open-addressing hash lookup of a 64-bit key in an
  *    array of as many slots as the TLB has entries.
  *
- * Usage: smmu-bench [seconds-per-figure] (default 0.5).
+ * Usage: smmu-bench [seconds-per-run] (default 0.25); every figure is
+ * the best of 3 runs.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -28,7 +31,7 @@
 #define TLB_ENTRIES 4096
 #define IOVA_BASE 0x7f0000000000ull
 
-static double bench_secs = 0.5;
+static double bench_secs = 0.25;
 
 static double
 now_ns(void)
@@ -194,10 +197,10 @@ job_run(void *arg)
 	return NULL;
 }
 
-/* Run nthreads copies of tmpl; returns aggregate Mops/s, ns/op of one. */
+/* Run nthreads copies of tmpl once; aggregate Mops/s, ns/op of one. */
 static double
-run_threads(const struct job *tmpl, unsigned nthreads, double *ns_per_op,
-    unsigned *bad)
+run_threads_once(const struct job *tmpl, unsigned nthreads,
+    double *ns_per_op, unsigned *bad)
 {
 	pthread_t th[8];
 	struct job jobs[8];
@@ -218,6 +221,32 @@ run_threads(const struct job *tmpl, unsigned nthreads, double *ns_per_op,
 	}
 	*ns_per_op = ns / nthreads;
 	return mops;
+}
+
+/*
+ * Best of BENCH_REPEAT runs: on a shared (virtual) machine the slowest
+ * runs measure the neighbours, the fastest the code.
+ */
+#define BENCH_REPEAT 3
+
+static double
+run_threads(const struct job *tmpl, unsigned nthreads, double *ns_per_op,
+    unsigned *bad)
+{
+	double best = 0, m, ns, best_ns = 0;
+	unsigned i, b;
+
+	*bad = 0;
+	for (i = 0; i < BENCH_REPEAT; i++) {
+		m = run_threads_once(tmpl, nthreads, &ns, &b);
+		*bad += b;
+		if (m > best) {
+			best = m;
+			best_ns = ns;
+		}
+	}
+	*ns_per_op = best_ns;
+	return best;
 }
 
 static void
@@ -248,7 +277,7 @@ main(int argc, char **argv)
 
 	if (argc > 1)
 		bench_secs = atof(argv[1]);
-	printf("smmu-bench: %ld online CPUs, %.2f s per figure\n",
+	printf("smmu-bench: %ld online CPUs, best of 3 runs of %.2f s\n",
 	    sysconf(_SC_NPROCESSORS_ONLN), bench_secs);
 
 	/* Baseline: open addressing over TLB_ENTRIES slots, NPAGES keys. */
@@ -286,10 +315,14 @@ main(int argc, char **argv)
 	run_threads(&j, 1, &ns2, &bad);
 	j.secs = bench_secs;
 	j.sid = 1;
+	j.npages = 32;
+	report("translate, TLB hit, 32 hot pages", &j, base_ns);
+	j.npages = NPAGES;
 	report("translate, TLB hit (stage 1)", &j, base_ns);
 	if (getenv("SMMU_BENCH_HIT_ONLY") != NULL) {
 		/* For profilers: a long single-threaded hit loop only. */
 		j.secs = bench_secs * 10;
+		j.npages = 32;
 		run_threads(&j, 1, &ns2, &bad);
 		eng_fini(&hit);
 		free(hash);
