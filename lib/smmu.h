@@ -176,4 +176,139 @@ smmu_stream_stats_foreach(const struct smmu *s,
     int (*cb)(void *arg, uint32_t sid, const struct smmu_stats *st),
     void *arg);
 
+/*
+ * ---- Guest-programmed SMMU: register file, queues, interrupts --------
+ *
+ * A guest's SMMUv3 driver programs the instance through its MMIO window
+ * (pages 0 and 1, SMMU_MMIO_SIZE bytes): ID registers derived from the
+ * features, the CR0/CR0ACK enables, GBPA, STRTAB_BASE(_CFG), the command
+ * and event queues in guest memory, GERROR and the interrupt
+ * configuration.  The register file owns the control state: every
+ * change of CR0.SMMUEN, GBPA, CR2 or STRTAB_* is pushed with
+ * smmu_ctrl_set(), so an embedder that also calls smmu_ctrl_set()
+ * directly loses its change at the next such register write.
+ *
+ * Writing CMDQ_PROD consumes the command queue synchronously, in the
+ * writer's thread, before smmu_mmio_write() returns (as do enabling
+ * CMDQEN and acknowledging GERROR.CMDQ_ERR).  Translation faults whose
+ * smmu_event.record is set are written into the guest's event queue by
+ * smmu_translate() itself.  Interrupts (EVTQ, GERROR, CMD_SYNC) are
+ * raised synchronously from whichever thread caused them: an MSI whose
+ * address is backed guest RAM becomes a 32-bit memory write (how
+ * Linux's MSI polling of CMD_SYNC completes); anything else goes to the
+ * MSI sink.  All of it is thread-safe: MMIO from several vCPU threads and
+ * concurrent faulting translations.
+ *
+ * Fixed choices: SMMUv3.2 (AIDR = 0x02), no PRI, ATS, stall, Hyp, SEV,
+ * BTM, HTTU or ECMDQ; the page-0 aliases of EVENTQ_PROD/CONS
+ * (0xA8/0xAC) are RAZ/WI; PRIQ registers are RAZ/WI.
+ */
+
+/* Size of the register window: page 0 and page 1 (SMMUv3 6.2). */
+#define SMMU_MMIO_SIZE 0x20000u
+
+/* Interrupt sources, numbered as the wire protocol's RegisterEventfd. */
+enum smmu_msi_source {
+	SMMU_MSI_EVTQ = 0,	/* event queue became non-empty */
+	SMMU_MSI_GERROR = 1,	/* a global error became active */
+	SMMU_MSI_CMD_SYNC = 2,	/* CMD_SYNC completion, CS = SIG_IRQ */
+	SMMU_MSI_PRIQ = 3,	/* never raised: PRI is not offered */
+	SMMU_MSI_SOURCE_MAX
+};
+
+/* CMDQ_CONS.ERR codes (SMMUv3 7.1), returned by smmu_cmdq_exec(). */
+#define SMMU_CERROR_NONE 0
+#define SMMU_CERROR_ILL 1	/* illegal or unsupported command */
+#define SMMU_CERROR_ABT 2	/* external abort fetching the command */
+#define SMMU_CERROR_ATC_INV_SYNC 3
+
+/*
+ * Interrupt sink.  Called synchronously, from the thread that raised the
+ * interrupt, for every interrupt that is not a write to guest RAM:
+ *  - addr != 0: an MSI write of the 32-bit data to addr (for example a
+ *    GIC ITS doorbell);
+ *  - addr == 0: a wired interrupt (the SMMU has no MSI support, or the
+ *    source's MSI address is 0); data is 0.
+ * It must be cheap (signal an eventfd, queue a message) and must not
+ * call back into the engine; it may be called concurrently from several
+ * threads.
+ */
+typedef void (*smmu_msi_sink_fn)(void *arg, unsigned source, uint64_t addr,
+    uint32_t data);
+
+/* Counters of one interrupt source. */
+struct smmu_msi_stats {
+	uint64_t raised;	/* interrupts signalled (enabled sources) */
+	uint64_t ram;		/* delivered as a write to guest RAM */
+	uint64_t sink;		/* handed to the sink (MSI or wired) */
+	uint64_t wired;		/* wired: no MSI address (sink or nobody) */
+	uint64_t aborted;	/* MSI write aborted: GERROR.MSI_*_ABT_ERR */
+	uint64_t masked;	/* not sent: IRQ_CTRL.*_IRQEN = 0 */
+};
+
+/* Counters of the guest-programmed interface. */
+struct smmu_queue_stats {
+	uint64_t cmds;		/* commands consumed from the queue */
+	uint64_t cmd_runs;	/* consumption runs that found work */
+	uint64_t cmd_syncs;	/* CMD_SYNCs completed (queue and exec) */
+	uint64_t cmd_errors;	/* command errors (CERROR_ILL/ABT) */
+	uint64_t cmds_exec;	/* commands run by smmu_cmdq_exec() */
+	uint64_t evt_recorded;	/* event records written */
+	uint64_t evt_overflow;	/* records dropped: queue full */
+	uint64_t evt_discarded;	/* dropped: EVENTQEN = 0 or ABT_ERR */
+	uint64_t evt_aborted;	/* record write aborted (EVENTQ_ABT_ERR) */
+	uint64_t gerrors;	/* global error activations */
+	struct smmu_msi_stats msi[SMMU_MSI_SOURCE_MAX];
+};
+
+/*
+ * Read the register at offset (0 .. SMMU_MMIO_SIZE - size) with a 4- or
+ * 8-byte access aligned to its size.  An 8-byte access to a pair of
+ * 32-bit registers reads both (low register in bits [31:0]).  Reserved
+ * and unimplemented offsets read as zero.  Returns 0 with *ret set, or
+ * SMMU_ERR_INVAL (bad size, alignment or offset).
+ */
+int
+smmu_mmio_read(struct smmu *s, uint64_t offset, unsigned size,
+    uint64_t *ret);
+
+/*
+ * Write the register at offset (rules as smmu_mmio_read()).  Writes to
+ * read-only or reserved registers, and to registers guarded by an enable
+ * that is set, are ignored as SMMUv3.2 specifies.  May consume the
+ * command queue and raise interrupts before returning.  Returns 0 or
+ * SMMU_ERR_INVAL.
+ */
+int
+smmu_mmio_write(struct smmu *s, uint64_t offset, unsigned size,
+    uint64_t val);
+
+/*
+ * Install the interrupt sink (fn NULL removes it; arg is borrowed).
+ * Once this returns, the previous sink is no longer being called and
+ * will not be called again.  Without a sink, an MSI to an address that is
+ * not guest RAM aborts (GERROR.MSI_*_ABT_ERR) and wired interrupts are
+ * dropped.  Must not be called from a sink.
+ */
+void
+smmu_set_msi_sink(struct smmu *s, smmu_msi_sink_fn fn, void *arg);
+
+/* Read the queue, event and interrupt counters into *ret. */
+void
+smmu_queue_stats_get(const struct smmu *s, struct smmu_queue_stats *ret);
+
+/*
+ * Execute n raw 128-bit commands (cmds[2i] = dw0, cmds[2i + 1] = dw1,
+ * host order) as the command queue would, independently of the guest's
+ * queue, its CMDQEN and GERROR state: invalidations take effect, a
+ * CMD_SYNC with CS = SIG_IRQ sends its MSI, prefetches are no-ops.
+ * Stops at the first illegal command.  Returns SMMU_CERROR_NONE (0) with
+ * *ret_done = n, or SMMU_CERROR_ILL with *ret_done = the index of the
+ * failing command (the number executed); SMMU_ERR_INVAL if cmds is NULL
+ * with n > 0.  ret_done may be NULL.
+ */
+int
+smmu_cmdq_exec(struct smmu *s, const uint64_t *cmds, unsigned n,
+    unsigned *ret_done);
+
 #endif /* SMMU_SMMU_H */
