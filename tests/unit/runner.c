@@ -30,6 +30,11 @@ typedef Suite *(*suite_fn)(void);
 #pragma weak conformance_suite
 #pragma weak matrix_suite
 #pragma weak concurrency_suite
+#pragma weak regs_suite
+#pragma weak cmdq_suite
+#pragma weak evtq_suite
+#pragma weak msi_suite
+#pragma weak guest_suite
 
 int
 main(void)
@@ -51,6 +56,11 @@ main(void)
 		{ "conformance", conformance_suite },
 		{ "matrix", matrix_suite },
 		{ "concurrency", concurrency_suite },
+		{ "regs", regs_suite },
+		{ "cmdq", cmdq_suite },
+		{ "evtq", evtq_suite },
+		{ "msi", msi_suite },
+		{ "guest", guest_suite },
 	};
 	SRunner *sr = NULL;
 	unsigned i, missing = 0;

@@ -23,5 +23,10 @@ Suite *smmu_suite(void);
 Suite *conformance_suite(void);
 Suite *matrix_suite(void);
 Suite *concurrency_suite(void);
+Suite *regs_suite(void);
+Suite *cmdq_suite(void);
+Suite *evtq_suite(void);
+Suite *msi_suite(void);
+Suite *guest_suite(void);
 
 #endif /* SMMU_TEST_SUITES_H */
