@@ -223,7 +223,7 @@ $(LIBCLIENT): $(LIBCLIENT_SO)
 $(SMMUCTL): $(CTL_OBJS) $(LIBCLIENT)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CTL_OBJS) -o $@ -L$(B) -lsmmuclient \
-		-Wl,-rpath,'$$ORIGIN' $(ALL_LDFLAGS) $(JSON_LIBS)
+		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(ALL_LDFLAGS) $(JSON_LIBS)
 
 .PHONY: daemon client
 daemon: $(SMMUD)
@@ -273,6 +273,11 @@ $(B)/gen/conf_default.c: conf/smmud.yaml
 $(B)/gen/conf_default.o: $(B)/gen/conf_default.c
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
+# make demo: the README tour, scripted (also part of make check).
+.PHONY: demo
+demo: deps $(SMMUD) $(SMMUCTL)
+	$(Q)bash tests/integration/demo.sh $(B)
+
 # make run: smmud in the foreground on the default topology; the
 # socket and state land under the build tree.
 run: all
@@ -300,7 +305,68 @@ $(BENCH_BIN): $(BENCH_OBJS) $(B)/tests/unit/tbuild.o $(LIBSMMU)
 bench: deps $(BENCH_BIN)
 	$(Q)$(BENCH_BIN)
 
-check: unit $(if $(DAEMON_SRCS),integration)
+check: unit $(if $(DAEMON_SRCS),integration demo)
+
+# ---------------------------------------------------------------------
+# install: honours PREFIX and DESTDIR (and the *DIR variables).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+# Files that bake in paths are regenerated whenever the paths change.
+PATHS := $(PREFIX):$(SBINDIR):$(LIBDIR):$(INCLUDEDIR):$(VERSION)
+$(B)/paths.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PATHS)' | cmp -s - $@ || echo '$(PATHS)' > $@
+
+$(B)/libsmmuclient.pc: client/libsmmuclient.pc.in $(B)/paths.stamp
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		$< > $@
+
+$(B)/systemd/%: systemd/% $(B)/paths.stamp
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|/usr/sbin/smmud|$(SBINDIR)/smmud|g' $< > $@
+
+.PHONY: install uninstall FORCE
+FORCE:
+
+install: all $(B)/libsmmuclient.pc $(B)/systemd/smmud.service \
+		$(B)/systemd/smmud.socket
+	install -D -m 0755 $(SMMUD) $(DESTDIR)$(SBINDIR)/smmud
+	install -D -m 0755 $(SMMUCTL) $(DESTDIR)$(SBINDIR)/smmuctl
+	install -D -m 0755 $(LIBCLIENT_SO) \
+		$(DESTDIR)$(LIBDIR)/libsmmuclient.so.$(SOVER)
+	ln -sf libsmmuclient.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libsmmuclient.so
+	install -D -m 0644 client/smmu_client.h \
+		$(DESTDIR)$(INCLUDEDIR)/smmu_client.h
+	install -D -m 0644 $(B)/libsmmuclient.pc \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libsmmuclient.pc
+	install -D -m 0644 daemon/smmud.8 $(DESTDIR)$(MANDIR)/man8/smmud.8
+	install -D -m 0644 client/smmuctl.8 $(DESTDIR)$(MANDIR)/man8/smmuctl.8
+	install -D -m 0644 daemon/smmud.yaml.5 \
+		$(DESTDIR)$(MANDIR)/man5/smmud.yaml.5
+	install -D -m 0644 $(B)/systemd/smmud.service \
+		$(DESTDIR)$(UNITDIR)/smmud.service
+	install -D -m 0644 $(B)/systemd/smmud.socket \
+		$(DESTDIR)$(UNITDIR)/smmud.socket
+	install -D -m 0644 conf/examples/system.yaml \
+		$(DESTDIR)$(SYSCONFDIR)/smmud/smmud.yaml.example
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/smmud $(DESTDIR)$(SBINDIR)/smmuctl \
+		$(DESTDIR)$(LIBDIR)/libsmmuclient.so.$(SOVER) \
+		$(DESTDIR)$(LIBDIR)/libsmmuclient.so \
+		$(DESTDIR)$(INCLUDEDIR)/smmu_client.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libsmmuclient.pc \
+		$(DESTDIR)$(MANDIR)/man8/smmud.8 $(DESTDIR)$(MANDIR)/man8/smmuctl.8 \
+		$(DESTDIR)$(MANDIR)/man5/smmud.yaml.5 \
+		$(DESTDIR)$(UNITDIR)/smmud.service $(DESTDIR)$(UNITDIR)/smmud.socket \
+		$(DESTDIR)$(SYSCONFDIR)/smmud/smmud.yaml.example
 
 all: deps lib unit-build $(BENCH_BIN) \
 	$(if $(DAEMON_SRCS),$(SMMUD)) \

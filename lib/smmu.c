@@ -539,6 +539,7 @@ smmu_translate(struct smmu *s, const struct smmu_txn *txn,
 			ret->tlb_hit = true;
 			ret->bypass = false;
 			smmu_stats_ref_hit(&u->stats);
+			smmu_tlb_count_hit(s->tlb);
 			return SMMU_XLATE_OK;
 		}
 		/* A permission fault: the slow path reports it. */

@@ -997,6 +997,12 @@ smmu_tlb_inv_ipa(struct smmu_tlb *t, uint16_t vmid, uint64_t addr,
 }
 
 void
+smmu_tlb_count_hit(struct smmu_tlb *t)
+{
+	tlb_count(t, TLB_C_HITS, 1);
+}
+
+void
 smmu_tlb_stats(const struct smmu_tlb *t, struct smmu_cache_stats *ret)
 {
 	uint64_t v[TLB_C_NR] = { 0 }, entries = 0;

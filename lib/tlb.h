@@ -128,6 +128,13 @@ unsigned
 smmu_tlb_inv_ipa(struct smmu_tlb *t, uint16_t vmid, uint64_t addr,
     uint64_t len, unsigned ttl);
 
+/*
+ * Count a hit that a cache in front of this TLB served (the per-thread
+ * micro-TLB of smmu.c), so the hit counter covers every TLB-level hit.
+ */
+void
+smmu_tlb_count_hit(struct smmu_tlb *t);
+
 /* Counters (hits, misses, insertions, evictions, invalidations, ...). */
 void
 smmu_tlb_stats(const struct smmu_tlb *t, struct smmu_cache_stats *ret);
