@@ -289,21 +289,37 @@ run: all
 
 # ---------------------------------------------------------------------
 # tests/bench: figures, not pass/fail.
-BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+# smmu-bench: the engine (everything but bench_rpc.c); smmu-bench-rpc:
+# the daemon over its socket, through libsmmuclient.
+BENCH_SRCS := $(filter-out tests/bench/bench_rpc.c,\
+	$(sort $(wildcard tests/bench/*.c)))
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/%.o)
 BENCH_BIN := $(B)/tests/bench/smmu-bench
+BENCH_RPC_BIN := $(if $(wildcard tests/bench/bench_rpc.c),\
+	$(B)/tests/bench/smmu-bench-rpc)
 
-$(B)/tests/bench/%.o: tests/bench/%.c
+$(B)/tests/bench/%.o: tests/bench/%.c | $(GEN)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CPPFLAGS) -iquote lib -iquote tests/unit $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) -iquote lib -iquote tests/unit -iquote client \
+		-iquote proto -iquote $(B)/gen $(ALL_CFLAGS) $(PROTO_CFLAGS) \
+		-c $< -o $@
+
+$(B)/tests/bench/smmu-bench-rpc: $(B)/tests/bench/bench_rpc.o $(PROTO_OBJS) \
+		$(LIBCLIENT) $(SMMUD)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(B)/tests/bench/bench_rpc.o $(PROTO_OBJS) -o $@ \
+		-L$(B) -lsmmuclient -Wl,-rpath,'$$ORIGIN/../..' $(ALL_LDFLAGS) \
+		$(PROTO_LIBS)
 
 $(BENCH_BIN): $(BENCH_OBJS) $(B)/tests/unit/tbuild.o $(LIBSMMU)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
 
-bench: deps $(BENCH_BIN)
+bench: deps $(BENCH_BIN) $(BENCH_RPC_BIN)
 	$(Q)$(BENCH_BIN)
+	$(if $(BENCH_RPC_BIN),$(Q)SMMU_BUILD_DIR=$(CURDIR)/$(B) \
+		SMMU_SRC_DIR=$(CURDIR) $(BENCH_RPC_BIN))
 
 check: unit $(if $(DAEMON_SRCS),integration demo)
 

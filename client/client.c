@@ -41,6 +41,16 @@
 #define CLIENT_MAX_LIST 65536		/* VMs, SMMUs, features in Hello */
 #define CLIENT_MIN_FRAME 256		/* below this, max_frame is bogus */
 
+/* The public constants are the wire's (smmu.proto), copied by value. */
+_Static_assert(SMMU_CLIENT_SHARE_MAX == FRAME_MAX_FDS, "fds per request");
+_Static_assert(SMMU_CLIENT_ACC_READ == SMMU__V1__ACCESS__ACCESS_READ &&
+    SMMU_CLIENT_ACC_WRITE == SMMU__V1__ACCESS__ACCESS_WRITE &&
+    SMMU_CLIENT_ACC_EXEC == SMMU__V1__ACCESS__ACCESS_EXEC &&
+    SMMU_CLIENT_ACC_PRIV == SMMU__V1__ACCESS__ACCESS_PRIV, "Access bits");
+_Static_assert(SMMU_CLIENT_PERM_R == SMMU__V1__PERM__PERM_R &&
+    SMMU_CLIENT_PERM_W == SMMU__V1__PERM__PERM_W &&
+    SMMU_CLIENT_PERM_X == SMMU__V1__PERM__PERM_X, "Perm bits");
+
 struct smmu_client {
 	pthread_mutex_t lock;
 	int fd;
@@ -783,6 +793,7 @@ client_sock_connect(struct smmu_client *h, const char *path, int timeout_ms)
 	return 0;
 }
 
+/* Connect and say Hello; see smmu_client.h for the error contract. */
 int
 smmu_client_connect(const char *path, const char *client_name,
     int timeout_ms, smmu_client_t **ret_h, char *errbuf, size_t errbuf_len)
@@ -835,6 +846,7 @@ smmu_client_connect(const char *path, const char *client_name,
 	return 0;
 }
 
+/* Close the socket and free everything the handle owns. */
 void
 smmu_client_close(smmu_client_t *h)
 {
@@ -852,7 +864,7 @@ smmu_client_close(smmu_client_t *h)
 const struct smmu_client_info *
 smmu_client_info(const smmu_client_t *h)
 {
-	return &h->info;
+	return h != NULL ? &h->info : NULL;
 }
 
 int
@@ -881,6 +893,7 @@ client_inval(struct smmu_client *h, const char *what)
 	return SMMU_CLIENT_E_INVAL;
 }
 
+/* Attach: a device name to a StreamID (requested or the server's). */
 int
 smmu_client_attach(smmu_client_t *h, const char *smmu, const char *device,
     const uint32_t *sid, const struct smmu_client_window *window,
@@ -921,6 +934,7 @@ smmu_client_attach(smmu_client_t *h, const char *smmu, const char *device,
 	return rc;
 }
 
+/* Detach: the Response has no body, the status is the answer. */
 int
 smmu_client_detach(smmu_client_t *h, const char *smmu, const char *device)
 {
@@ -999,6 +1013,7 @@ nomem:
 	return SMMU_CLIENT_E_NOMEM;
 }
 
+/* ListDevices, copied out of the unpacked message. */
 int
 smmu_client_list_devices(smmu_client_t *h, const char *smmu,
     struct smmu_client_device **ret_devs, size_t *ret_nr)
@@ -1053,6 +1068,7 @@ client_mapping_conv(struct smmu_client *h, const Smmu__V1__Mapping *m,
 	return 0;
 }
 
+/* Translate one transaction: a mapping (0) or a fault (1). */
 int
 smmu_client_translate(smmu_client_t *h, const char *smmu,
     const struct smmu_client_txn *txn, struct smmu_client_mapping *ret_map,
@@ -1147,6 +1163,7 @@ client_batch_conv(struct smmu_client *h,
 	return (int)br->n_faults;
 }
 
+/* TranslateBatch: our array of structs to the wire's parallel arrays. */
 int
 smmu_client_translate_batch(smmu_client_t *h, const char *smmu,
     const struct smmu_client_txn *txns, size_t nr,
@@ -1230,6 +1247,7 @@ out:
 	return rc;
 }
 
+/* Invalidate one scope (the wire's oneof). */
 int
 smmu_client_invalidate(smmu_client_t *h, const char *smmu,
     const struct smmu_client_inv *inv, uint64_t *ret_dropped)
@@ -1449,6 +1467,7 @@ nomem:
 	return SMMU_CLIENT_E_NOMEM;
 }
 
+/* Stats, deep-copied into a result the caller frees. */
 int
 smmu_client_stats(smmu_client_t *h, const char *smmu, bool streams,
     struct smmu_client_stats **ret)
@@ -1489,6 +1508,7 @@ client_mem_chunk(const struct smmu_client *h, const char *vm)
 	return h->max_frame > over ? h->max_frame - over : 0;
 }
 
+/* MemRead, in chunks that fit the server's max_frame. */
 int
 smmu_client_mem_read(smmu_client_t *h, const char *vm, uint64_t gpa,
     void *buf, size_t len)
@@ -1538,6 +1558,7 @@ smmu_client_mem_read(smmu_client_t *h, const char *vm, uint64_t gpa,
 	return rc;
 }
 
+/* MemWrite, in chunks that fit the server's max_frame. */
 int
 smmu_client_mem_write(smmu_client_t *h, const char *vm, uint64_t gpa,
     const void *buf, size_t len)
@@ -1584,6 +1605,7 @@ smmu_client_mem_write(smmu_client_t *h, const char *vm, uint64_t gpa,
 	return rc;
 }
 
+/* ShareMemory: the region list, with one memfd per region as SCM_RIGHTS. */
 int
 smmu_client_share_memory(smmu_client_t *h, const char *vm,
     const struct smmu_client_region *regions, size_t nr,
@@ -1680,6 +1702,10 @@ client_event_pop(struct smmu_client *h, struct smmu_client_event *ev)
 	return true;
 }
 
+/*
+ * Drain pushed frames without blocking, then call the callback for each
+ * queued event with the lock released.
+ */
 int
 smmu_client_process_events(smmu_client_t *h)
 {

@@ -186,8 +186,9 @@ SMMU_CLIENT_EXPORT void
 smmu_client_close(smmu_client_t *h);
 
 /*
- * The server's Hello answer.  Owned by the handle, immutable, valid until
- * smmu_client_close(); safe to read from any thread.
+ * The server's Hello answer (NULL for a NULL h).  Owned by the handle,
+ * immutable, valid until smmu_client_close(); safe to read from any
+ * thread.
  */
 SMMU_CLIENT_EXPORT const struct smmu_client_info *
 smmu_client_info(const smmu_client_t *h);
@@ -224,8 +225,8 @@ struct smmu_client_window {
  * the device to that DMA window.  On success stores the StreamID in
  * *ret_sid (may be NULL) and returns 0.  Errors: E_INVAL (NULL smmu or
  * device), E_NOT_FOUND (no such SMMU), E_EXISTS (device or SID already
- * attached), E_SERVER_INVAL (SID or window out of range), E_DENIED,
- * E_RESOURCE, and the connection errors.
+ * attached), E_SERVER_INVAL (bad device name, SID or window out of
+ * range), E_DENIED, E_RESOURCE (no free SID), and the connection errors.
  */
 SMMU_CLIENT_EXPORT int
 smmu_client_attach(smmu_client_t *h, const char *smmu, const char *device,
@@ -372,8 +373,9 @@ struct smmu_client_inv {
  * Invalidate cached translations/configuration of smmu.  On success
  * stores the number of cached entries dropped in *ret_dropped (may be
  * NULL) and returns 0.  Errors: E_INVAL (unknown scope, RANGE with size
- * 0), E_NOT_FOUND, E_SERVER_INVAL, E_UNIMPLEMENTED (a scope the SMMU's
- * stages do not support), E_DENIED and the connection errors.
+ * 0), E_NOT_FOUND, E_SERVER_INVAL (an identifier out of range),
+ * E_PRECONDITION (a scope the SMMU's stages do not support), E_DENIED
+ * and the connection errors.
  */
 SMMU_CLIENT_EXPORT int
 smmu_client_invalidate(smmu_client_t *h, const char *smmu,
@@ -510,7 +512,8 @@ enum smmu_client_event_kind {
 
 struct smmu_client_msi {
 	char smmu[SMMU_CLIENT_NAME_LEN]; /* "VM/NAME" (truncated) */
-	uint32_t source;		/* 0 EVTQ, 1 GERROR, 2 CMD_SYNC, 3 PRIQ */
+	uint32_t source;		/* 0 EVTQ, 1 GERROR, 2 CMD_SYNC,
+					   3 PRIQ */
 	uint64_t address;
 	uint32_t data;
 };

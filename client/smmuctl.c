@@ -470,6 +470,7 @@ ctl_connect(struct ctl *ctl)
 	return 0;
 }
 
+/* attach SMMU DEVICE [--sid N] [--dma-window START:END] */
 static int
 ctl_attach(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -511,6 +512,7 @@ ctl_attach(struct ctl *ctl, const struct ctl_args *a)
 	    CTL_EXIT_OK);
 }
 
+/* detach SMMU DEVICE */
 static int
 ctl_detach(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -525,6 +527,7 @@ ctl_detach(struct ctl *ctl, const struct ctl_args *a)
 	    CTL_EXIT_OK);
 }
 
+/* devices [SMMU] */
 static int
 ctl_devices(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -569,6 +572,10 @@ ctl_parse_access(const char *s, unsigned *ret)
 	return 0;
 }
 
+/*
+ * translate SMMU SID IOVA [--ssid N] [--access ...] [--priv]: exit 3 on a
+ * fault.
+ */
 static int
 ctl_translate(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -608,6 +615,7 @@ ctl_translate(struct ctl *ctl, const struct ctl_args *a)
 	    CTL_EXIT_OK);
 }
 
+/* invalidate SMMU [one scope]: the forms of the usage line, nothing else. */
 static int
 ctl_invalidate(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -667,6 +675,7 @@ usage:
 	return CTL_EXIT_USAGE;
 }
 
+/* stats [SMMU] [--streams] */
 static int
 ctl_stats(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -684,6 +693,7 @@ ctl_stats(struct ctl *ctl, const struct ctl_args *a)
 	return ctl_done(ctl, rc, CTL_EXIT_OK);
 }
 
+/* mem VM read GPA LEN */
 static int
 ctl_mem_read(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -749,6 +759,7 @@ ctl_parse_hex(const char *s, uint8_t *buf, size_t cap)
 	return n > 0 ? (ssize_t)n : -1;
 }
 
+/* mem VM write GPA HEXBYTES */
 static int
 ctl_mem_write(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -788,6 +799,7 @@ ctl_mem_write(struct ctl *ctl, const struct ctl_args *a)
 	    NULL), CTL_EXIT_OK);
 }
 
+/* mem VM write64 GPA VALUE...: little-endian words, as SMMU tables. */
 static int
 ctl_mem_write64(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -814,6 +826,7 @@ ctl_mem_write64(struct ctl *ctl, const struct ctl_args *a)
 	    CTL_EXIT_OK);
 }
 
+/* mem VM load GPA FILE: streamed in chunks, so any file size works. */
 static int
 ctl_mem_load(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -869,6 +882,7 @@ out:
 	return status;
 }
 
+/* version: ours, the library's and the server's (from its Hello). */
 static int
 ctl_version(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -880,6 +894,7 @@ ctl_version(struct ctl *ctl, const struct ctl_args *a)
 	    smmu_client_version(), smmu_client_info(ctl->h)), CTL_EXIT_OK);
 }
 
+/* help: every command with its arguments and a line about it. */
 static int
 ctl_help(struct ctl *ctl, const struct ctl_args *a)
 {
@@ -917,6 +932,7 @@ ctl_socket(const char *opt)
 	return SMMU_CLIENT_DEFAULT_SOCKET;
 }
 
+/* Parse the global options and the command, then run it. */
 int
 main(int argc, char *argv[])
 {
@@ -939,7 +955,8 @@ main(int argc, char *argv[])
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
-	while ((ch = getopt_long(argc, argv, "+s:t:jh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:t:jh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			sock_opt = optarg;

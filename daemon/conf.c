@@ -467,8 +467,10 @@ conf_tree_build(struct conf_parse *p, const char *text, size_t len,
 }
 
 /* ------------------------------------------------------------------ */
-/* Typed access to nodes.  Every getter is silent on a node already
- * reported (n->bad) and returns false. */
+/*
+ * Typed access to nodes.  Every getter is silent on a node already
+ * reported (n->bad) and returns false.
+ */
 
 /* Check that n is of kind k; what names it for the message. */
 static bool

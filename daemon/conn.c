@@ -68,6 +68,7 @@ struct conn {
 	bool paused;		/* not reading: output above high water */
 	bool eof;		/* the peer closed its write side */
 	bool fd_overflow;	/* too many fds: protocol error */
+	bool counted;		/* counts as a client (not refused) */
 	struct event *rev;
 	struct event *wev;
 	struct event *timer;	/* Hello deadline, then close deadline */
@@ -85,6 +86,8 @@ struct conn_new {
 	int fd;
 	unsigned long long id;
 	struct topo_peer peer;
+	int refuse;		/* a Status: refuse with msg, then close */
+	char msg[128];
 };
 
 struct conn_worker {
@@ -93,7 +96,7 @@ struct conn_worker {
 	bool started;
 	struct event_base *base;
 	struct event *wake;
-	pthread_mutex_t lock;			/* protects queue and stop */
+	pthread_mutex_t lock;		/* protects queue and stop */
 	STAILQ_HEAD(, conn_new) queue;
 	bool stop;
 	TAILQ_HEAD(, conn) conns;		/* worker thread only */
@@ -535,12 +538,18 @@ conn_free(struct conn *c)
 		evbuffer_free(c->out);
 	conn_fds_close(c);
 	(void)close(c->fd);
-	__atomic_fetch_sub(&w->clients, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_sub(&conn_g.clients, 1, __ATOMIC_RELAXED);
+	if (c->counted) {
+		__atomic_fetch_sub(&w->clients, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&conn_g.clients, 1, __ATOMIC_RELAXED);
+	}
 	free(c);
 }
 
-/* Set up a connection handed over by the listener (worker thread). */
+/*
+ * Set up a connection handed over by the listener (worker thread).  A
+ * refused one gets its one reply and goes through the closing states
+ * like any other, so the peer can read why before it sees EOF.
+ */
 static void
 conn_create(struct conn_worker *w, const struct conn_new *cn)
 {
@@ -549,11 +558,16 @@ conn_create(struct conn_worker *w, const struct conn_new *cn)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("client %llu: out of memory, closing", cn->id);
-		goto fail;
+		(void)close(cn->fd);
+		if (cn->refuse == SMMU__V1__STATUS__STATUS_OK)
+			__atomic_fetch_sub(&conn_g.clients, 1,
+			    __ATOMIC_RELAXED);
+		return;
 	}
 	c->w = w;
 	c->fd = cn->fd;
 	c->id = cn->id;
+	c->counted = cn->refuse == SMMU__V1__STATUS__STATUS_OK;
 	c->client.peer = cn->peer;
 	(void)snprintf(c->client.label, sizeof(c->client.label),
 	    "client %llu (uid %u, pid %d)", cn->id, (unsigned)cn->peer.uid,
@@ -569,7 +583,8 @@ conn_create(struct conn_worker *w, const struct conn_new *cn)
 	    conn_write_cb, c);
 	c->timer = evtimer_new(w->base, conn_timer_cb, c);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
-	__atomic_fetch_add(&w->clients, 1, __ATOMIC_RELAXED);
+	if (c->counted)
+		__atomic_fetch_add(&w->clients, 1, __ATOMIC_RELAXED);
 	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
 	    c->wev == NULL || c->timer == NULL ||
 	    event_add(c->rev, NULL) == -1 ||
@@ -578,11 +593,15 @@ conn_create(struct conn_worker *w, const struct conn_new *cn)
 		conn_free(c);
 		return;
 	}
+	if (!c->counted) {
+		(void)dispatch_reply_error(conn_reply, c, 0, cn->refuse, "%s",
+		    cn->msg);
+		conn_count(&w->errors, 1);
+		conn_close_after_reply(c);
+		conn_pump(c);
+		return;
+	}
 	log_debug("%s: connected (worker %u)", c->client.label, w->idx);
-	return;
-fail:
-	(void)close(cn->fd);
-	__atomic_fetch_sub(&conn_g.clients, 1, __ATOMIC_RELAXED);
 }
 
 /* Worker shutdown: flush what can be flushed, close everything. */
@@ -614,8 +633,9 @@ conn_wake_cb(evutil_socket_t fd, short what, void *arg)
 		STAILQ_REMOVE_HEAD(&q, entry);
 		if (stop) {
 			(void)close(cn->fd);
-			__atomic_fetch_sub(&conn_g.clients, 1,
-			    __ATOMIC_RELAXED);
+			if (cn->refuse == SMMU__V1__STATUS__STATUS_OK)
+				__atomic_fetch_sub(&conn_g.clients, 1,
+				    __ATOMIC_RELAXED);
 		} else {
 			conn_create(w, cn);
 		}
@@ -639,22 +659,6 @@ conn_worker_main(void *arg)
 	if (event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
 		log_warnx("worker %u: event loop failed", w->idx);
 	return NULL;
-}
-
-/* Reply sink that writes straight to a just-accepted socket. */
-static int
-conn_refuse_reply(void *arg, const Smmu__V1__Response *resp)
-{
-	int fd = *(int *)arg;
-	uint8_t *buf;
-	size_t len;
-
-	if (frame_pack(&resp->base, UINT32_MAX, &buf, &len) < 0)
-		return -1;
-	/* A fresh socket's buffer always takes one small frame. */
-	(void)send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	free(buf);
-	return 0;
 }
 
 /* Peer credentials of fd (and its supplementary groups, if any). */
@@ -689,37 +693,10 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	unsigned max = v->conf->max_clients;
 	struct conn_worker *w;
 	struct conn_new *cn;
-	struct topo_peer peer;
+	const struct topo_peer *peer;
 	unsigned long long id = ++conn_g.next_id;
 
 	conn_g.accept_failing = false;
-	if (conn_peer_get(fd, &peer) == -1) {
-		log_warn("client %llu: SO_PEERCRED, closing", id);
-		(void)close(fd);
-		return;
-	}
-	if (max != 0 &&
-	    __atomic_load_n(&conn_g.clients, __ATOMIC_RELAXED) >= max) {
-		log_warnx("client %llu (uid %u, pid %d): too many clients "
-		    "(max_clients %u), refusing", id, (unsigned)peer.uid,
-		    (int)peer.pid, max);
-		(void)dispatch_reply_error(conn_refuse_reply, &fd, 0,
-		    SMMU__V1__STATUS__STATUS_RESOURCE_EXHAUSTED,
-		    "too many clients (max_clients %u)", max);
-		(void)close(fd);
-		return;
-	}
-	if (!topo_peer_allowed(v, &peer, NULL)) {
-		log_warnx("client %llu (uid %u, gid %u, pid %d): refused by "
-		    "the access rules", id, (unsigned)peer.uid,
-		    (unsigned)peer.gid, (int)peer.pid);
-		(void)dispatch_reply_error(conn_refuse_reply, &fd, 0,
-		    SMMU__V1__STATUS__STATUS_PERMISSION_DENIED,
-		    "uid %u is not allowed by the access rules",
-		    (unsigned)peer.uid);
-		(void)close(fd);
-		return;
-	}
 	if ((cn = calloc(1, sizeof(*cn))) == NULL) {
 		log_warnx("client %llu: out of memory, closing", id);
 		(void)close(fd);
@@ -727,8 +704,32 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	cn->fd = fd;
 	cn->id = id;
-	cn->peer = peer;
-	__atomic_fetch_add(&conn_g.clients, 1, __ATOMIC_RELAXED);
+	if (conn_peer_get(fd, &cn->peer) == -1) {
+		log_warn("client %llu: SO_PEERCRED, closing", id);
+		(void)close(fd);
+		free(cn);
+		return;
+	}
+	peer = &cn->peer;
+	if (max != 0 &&
+	    __atomic_load_n(&conn_g.clients, __ATOMIC_RELAXED) >= max) {
+		log_warnx("client %llu (uid %u, pid %d): too many clients "
+		    "(max_clients %u), refusing", id, (unsigned)peer->uid,
+		    (int)peer->pid, max);
+		cn->refuse = SMMU__V1__STATUS__STATUS_RESOURCE_EXHAUSTED;
+		(void)snprintf(cn->msg, sizeof(cn->msg),
+		    "too many clients (max_clients %u)", max);
+	} else if (!topo_peer_allowed(v, peer, NULL)) {
+		log_warnx("client %llu (uid %u, gid %u, pid %d): refused by "
+		    "the access rules", id, (unsigned)peer->uid,
+		    (unsigned)peer->gid, (int)peer->pid);
+		cn->refuse = SMMU__V1__STATUS__STATUS_PERMISSION_DENIED;
+		(void)snprintf(cn->msg, sizeof(cn->msg),
+		    "uid %u is not allowed by the access rules",
+		    (unsigned)peer->uid);
+	} else {
+		__atomic_fetch_add(&conn_g.clients, 1, __ATOMIC_RELAXED);
+	}
 	w = &conn_g.workers[conn_g.next++ % conn_g.nr_workers];
 	(void)pthread_mutex_lock(&w->lock);
 	STAILQ_INSERT_TAIL(&w->queue, cn, entry);

@@ -2,13 +2,13 @@
  * dispatch.c - the request table, its gates, the handlers, one reply path.
  *
  * dispatch_frame() unpacks a Request under a heap budget, looks its body
- * case up in dispatch_table[], runs the gates (Hello first, admin-only,
- * not implemented yet) in one place, calls the handler, and replies once.
- * A handler fills the Response body and returns a Status; on an error it
- * leaves a message in x->msg (dx_fail()), and the body is dropped.
- * Everything a Response points at lives on the handler's stack frame's
- * caller (struct dispatch_ctx) or in the per-request arena freed after
- * the reply is packed.
+ * case up in dispatch_table[], runs the gates (still admitted, Hello
+ * first, admin only, reserved for later work) in dispatch_gate(), calls the
+ * handler, and replies once.  A handler fills the Response body and
+ * returns a Status; on an error it leaves a message in x->msg (dispatch_fail())
+ * and the body is dropped.  What a Response points at is borrowed (the
+ * topology's names, static strings) or lives in the per-request arena
+ * (dispatch_alloc()), freed after the reply has been packed.
  */
 #include <sys/stat.h>
 
@@ -37,21 +37,21 @@
 #define RQ(x) SMMU__V1__REQUEST__BODY_##x
 
 /* Gates (dispatch_entry.flags). */
-#define DX_NEED_HELLO	(1u << 0)	/* only after a Hello */
-#define DX_ADMIN	(1u << 1)	/* needs an admin access rule */
-#define DX_MUTATES	(1u << 2)	/* changes state (logged at info) */
-#define DX_LATER	(1u << 3)	/* reserved: not implemented yet */
+#define DISPATCH_HELLO (1u << 0)	/* only after a Hello */
+#define DISPATCH_ADMIN (1u << 1)	/* needs an admin access rule */
+#define DISPATCH_MUTATES (1u << 2)	/* changes state (logged) */
+#define DISPATCH_LATER (1u << 3)	/* reserved: not implemented yet */
 
-#define DX_HEAP_BUDGET_FRAMES 16	/* unpack heap: 16 x max_frame */
-#define DX_BATCH_MAX 65536		/* TranslateBatch entries */
-#define DX_MEM_OVERHEAD 64		/* MemRead.len <= max_frame - 64 */
-#define DX_ACCESS_KNOWN (SMMU_ACC_READ | SMMU_ACC_WRITE | SMMU_ACC_EXEC | \
-	SMMU_ACC_PRIV)
-#define DX_PAGE_SIZE 4096u
+#define DISPATCH_HEAP_BUDGET_FRAMES 16	/* unpack heap: 16 x max_frame */
+#define DISPATCH_BATCH_MAX 65536		/* TranslateBatch entries */
+#define DISPATCH_MEM_OVERHEAD 64	/* MemRead.len <= max_frame - 64 */
+#define DISPATCH_ACCESS_KNOWN \
+	(SMMU_ACC_READ | SMMU_ACC_WRITE | SMMU_ACC_EXEC | SMMU_ACC_PRIV)
+#define DISPATCH_PAGE_SIZE 4096u
 
 /* One block of the per-request arena. */
-struct dx_block {
-	struct dx_block *next;
+struct dispatch_block {
+	struct dispatch_block *next;
 	max_align_t data[];
 };
 
@@ -61,7 +61,7 @@ struct dispatch_ctx {
 	const struct topo_view *view;
 	uint32_t max_frame;
 	bool admin;
-	struct dx_block *arena;
+	struct dispatch_block *arena;
 	char msg[512];			/* error message of the reply */
 };
 
@@ -75,27 +75,27 @@ struct dispatch_entry {
 };
 
 /* Heap budget for one unpack (protobuf-c's allocator interface). */
-struct dx_budget {
+struct dispatch_budget {
 	size_t left;
 };
 
-#define DX_ALLOC_HDR sizeof(max_align_t)
+#define DISPATCH_ALLOC_HDR sizeof(max_align_t)
 
 static struct topo *dispatch_topo;
 static struct timespec dispatch_start;
 
 /* protobuf-c stores strings as char *; ours are never modified. */
 static inline char *
-dx_str(const char *s)
+dispatch_str(const char *s)
 {
 	return (char *)(uintptr_t)s;
 }
 
 /* Zeroed memory freed with the request; NULL if out of memory. */
 static void *
-dx_alloc(struct dispatch_ctx *x, size_t size)
+dispatch_alloc(struct dispatch_ctx *x, size_t size)
 {
-	struct dx_block *b;
+	struct dispatch_block *b;
 
 	if (size > SIZE_MAX - sizeof(*b))
 		return NULL;
@@ -106,21 +106,21 @@ dx_alloc(struct dispatch_ctx *x, size_t size)
 	return b->data;
 }
 
-/* dx_alloc() for n elements of size bytes, overflow-checked. */
+/* dispatch_alloc() for n elements of size bytes, overflow-checked. */
 static void *
-dx_allocarray(struct dispatch_ctx *x, size_t n, size_t size)
+dispatch_allocarray(struct dispatch_ctx *x, size_t n, size_t size)
 {
 	if (n == 0)
 		n = 1;
 	if (size != 0 && n > SIZE_MAX / size)
 		return NULL;
-	return dx_alloc(x, n * size);
+	return dispatch_alloc(x, n * size);
 }
 
 static void
-dx_arena_free(struct dispatch_ctx *x)
+dispatch_arena_free(struct dispatch_ctx *x)
 {
-	struct dx_block *b, *next;
+	struct dispatch_block *b, *next;
 
 	for (b = x->arena; b != NULL; b = next) {
 		next = b->next;
@@ -129,9 +129,9 @@ dx_arena_free(struct dispatch_ctx *x)
 	x->arena = NULL;
 }
 
-/* Record an error message and return status (for "return dx_fail()"). */
+/* Record an error message and return status (for "return dispatch_fail()"). */
 static int __attribute__((format(printf, 3, 4)))
-dx_fail(struct dispatch_ctx *x, int status, const char *fmt, ...)
+dispatch_fail(struct dispatch_ctx *x, int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -142,14 +142,14 @@ dx_fail(struct dispatch_ctx *x, int status, const char *fmt, ...)
 }
 
 static int
-dx_oom(struct dispatch_ctx *x)
+dispatch_oom(struct dispatch_ctx *x)
 {
-	return dx_fail(x, ST(INTERNAL), "out of memory");
+	return dispatch_fail(x, ST(INTERNAL), "out of memory");
 }
 
 /* Map a topo lookup error (-errno) to a Status (message already set). */
 static int
-dx_topo_status(int rc)
+dispatch_topo_status(int rc)
 {
 	switch (rc) {
 	case -ENOENT:
@@ -169,31 +169,31 @@ dx_topo_status(int rc)
 
 /* Look up an SMMU the client may use; a Status (OK or the error). */
 static int
-dx_smmu(struct dispatch_ctx *x, const char *name, struct topo_smmu **ret)
+dispatch_smmu(struct dispatch_ctx *x, const char *name, struct topo_smmu **ret)
 {
 	int rc;
 
 	rc = topo_smmu_find(x->view, &x->c->peer, name, ret, x->msg,
 	    sizeof(x->msg));
-	return rc < 0 ? dx_topo_status(rc) : ST(OK);
+	return rc < 0 ? dispatch_topo_status(rc) : ST(OK);
 }
 
 /* Look up a VM the client may use; a Status (OK or the error). */
 static int
-dx_vm(struct dispatch_ctx *x, const char *name, struct topo_vm **ret)
+dispatch_vm(struct dispatch_ctx *x, const char *name, struct topo_vm **ret)
 {
 	int rc;
 
 	rc = topo_vm_find(x->view, &x->c->peer, name, ret, x->msg,
 	    sizeof(x->msg));
-	return rc < 0 ? dx_topo_status(rc) : ST(OK);
+	return rc < 0 ? dispatch_topo_status(rc) : ST(OK);
 }
 
 /* ---- Hello ------------------------------------------------------- */
 
 /* Copy a client-chosen name, keeping printable ASCII only (for logs). */
 static void
-dx_name_copy(char *dst, size_t len, const char *src)
+dispatch_name_copy(char *dst, size_t len, const char *src)
 {
 	size_t i;
 
@@ -205,40 +205,46 @@ dx_name_copy(char *dst, size_t len, const char *src)
 
 /* Hello: check the protocol version; list what this client may use. */
 static int
-dx_hello(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_hello(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__Hello *h = req->hello;
 	struct dispatch_client *c = x->c;
 	Smmu__V1__HelloResult *hr;
 	Smmu__V1__VmInfo *vi, **vis;
+	char label[sizeof(c->label)];
+	const char *paren;
 	struct topo_vm *vm;
 	unsigned i, j, n = 0;
 
 	if (h->protocol_version != FRAME_PROTOCOL_VERSION) {
 		/* Nothing after this can be understood: close (tmux). */
 		c->close = true;
-		return dx_fail(x, ST(UNSUPPORTED_VERSION), "protocol version "
-		    "%u is not supported (this server speaks %u)",
+		return dispatch_fail(x, ST(UNSUPPORTED_VERSION), "protocol "
+		    "version %u is not supported (this server speaks %u)",
 		    h->protocol_version, FRAME_PROTOCOL_VERSION);
 	}
 	if (!c->hello) {
-		dx_name_copy(c->name, sizeof(c->name), h->client_name);
-		(void)snprintf(c->label, sizeof(c->label),
-		    "client '%s' (uid %u, pid %d)", c->name,
-		    (unsigned)c->peer.uid, (int)c->peer.pid);
+		/* "client 7 (uid 0, pid 12)" -> "client 7 'qemu' (...)" */
+		dispatch_name_copy(c->name, sizeof(c->name), h->client_name);
+		if (c->name[0] != '\0' &&
+		    (paren = strstr(c->label, " (")) != NULL) {
+			(void)snprintf(label, sizeof(label), "%.*s '%s'%s",
+			    (int)(paren - c->label), c->label, c->name, paren);
+			memcpy(c->label, label, sizeof(c->label));
+		}
 		log_debug("%s: hello, protocol %u", c->label,
 		    h->protocol_version);
 	}
 	c->hello = true;
-	hr = dx_alloc(x, sizeof(*hr));
-	vis = dx_allocarray(x, x->view->nr_vms, sizeof(*vis));
-	vi = dx_allocarray(x, x->view->nr_vms, sizeof(*vi));
+	hr = dispatch_alloc(x, sizeof(*hr));
+	vis = dispatch_allocarray(x, x->view->nr_vms, sizeof(*vis));
+	vi = dispatch_allocarray(x, x->view->nr_vms, sizeof(*vi));
 	if (hr == NULL || vis == NULL || vi == NULL)
-		return dx_oom(x);
+		return dispatch_oom(x);
 	smmu__v1__hello_result__init(hr);
 	hr->protocol_version = FRAME_PROTOCOL_VERSION;
-	hr->server_version = dx_str(SMMUD_VERSION);
+	hr->server_version = dispatch_str(SMMUD_VERSION);
 	hr->max_frame = x->max_frame;
 	for (i = 0; i < x->view->nr_vms; i++) {
 		vm = x->view->vms[i];
@@ -247,9 +253,10 @@ dx_hello(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 		smmu__v1__vm_info__init(&vi[n]);
 		vi[n].name = vm->name;
 		vi[n].n_smmus = vm->nr_smmus;
-		vi[n].smmus = dx_allocarray(x, vm->nr_smmus, sizeof(char *));
+		vi[n].smmus = dispatch_allocarray(x, vm->nr_smmus,
+		    sizeof(char *));
 		if (vi[n].smmus == NULL)
-			return dx_oom(x);
+			return dispatch_oom(x);
 		for (j = 0; j < vm->nr_smmus; j++)
 			vi[n].smmus[j] = vm->smmus[j].name;
 		vis[n] = &vi[n];
@@ -266,7 +273,7 @@ dx_hello(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* Attach: bind a device name to a StreamID of an SMMU. */
 static int
-dx_attach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_attach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__Attach *a = req->attach;
@@ -276,7 +283,7 @@ dx_attach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	uint32_t sid = 0;
 	int st, rc;
 
-	if ((st = dx_smmu(x, a->smmu, &s)) != ST(OK))
+	if ((st = dispatch_smmu(x, a->smmu, &s)) != ST(OK))
 		return st;
 	memset(&win, 0, sizeof(win));
 	if (a->window != NULL) {
@@ -288,9 +295,9 @@ dx_attach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	    a->sid_opt_case == SMMU__V1__ATTACH__SID_OPT_SID, a->sid, &win,
 	    &sid, x->msg, sizeof(x->msg));
 	if (rc < 0)
-		return dx_topo_status(rc);
-	if ((ar = dx_alloc(x, sizeof(*ar))) == NULL)
-		return dx_oom(x);
+		return dispatch_topo_status(rc);
+	if ((ar = dispatch_alloc(x, sizeof(*ar))) == NULL)
+		return dispatch_oom(x);
 	smmu__v1__attach_result__init(ar);
 	ar->sid = sid;
 	resp->body_case = SMMU__V1__RESPONSE__BODY_ATTACH;
@@ -308,7 +315,7 @@ dx_attach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* Detach: remove a device binding. */
 static int
-dx_detach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_detach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__Detach *d = req->detach;
@@ -316,11 +323,11 @@ dx_detach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	uint32_t sid;
 	int st, rc;
 
-	if ((st = dx_smmu(x, d->smmu, &s)) != ST(OK))
+	if ((st = dispatch_smmu(x, d->smmu, &s)) != ST(OK))
 		return st;
 	rc = topo_dev_detach(s, d->device, &sid, x->msg, sizeof(x->msg));
 	if (rc < 0)
-		return dx_topo_status(rc);
+		return dispatch_topo_status(rc);
 	log_info("%s: detached '%s' (StreamID %u) from %s", x->c->label,
 	    d->device, sid, s->path);
 	return ST(OK);
@@ -328,7 +335,7 @@ dx_detach(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* Append the devices of s to the result being built. */
 static int
-dx_list_smmu(struct dispatch_ctx *x, struct topo_smmu *s,
+dispatch_list_smmu(struct dispatch_ctx *x, struct topo_smmu *s,
     Smmu__V1__ListDevicesResult *lr, size_t *cap)
 {
 	Smmu__V1__Device **nd, *dv;
@@ -337,24 +344,24 @@ dx_list_smmu(struct dispatch_ctx *x, struct topo_smmu *s,
 	unsigned i, n;
 
 	if (topo_dev_list(s, &devs, &n) < 0)
-		return dx_oom(x);
+		return dispatch_oom(x);
 	if (n == 0)
 		return ST(OK);
 	/* The copy moves into the arena: the reply points into it. */
-	copy = dx_allocarray(x, n, sizeof(*copy));
-	dv = dx_allocarray(x, n, sizeof(*dv));
-	w = dx_allocarray(x, n, sizeof(*w));
+	copy = dispatch_allocarray(x, n, sizeof(*copy));
+	dv = dispatch_allocarray(x, n, sizeof(*dv));
+	w = dispatch_allocarray(x, n, sizeof(*w));
 	if (copy == NULL || dv == NULL || w == NULL) {
 		free(devs);
-		return dx_oom(x);
+		return dispatch_oom(x);
 	}
 	memcpy(copy, devs, n * sizeof(*copy));
 	free(devs);
 	if (lr->n_devices + n > *cap) {
 		*cap = 2 * (lr->n_devices + n);
-		nd = dx_allocarray(x, *cap, sizeof(*nd));
+		nd = dispatch_allocarray(x, *cap, sizeof(*nd));
 		if (nd == NULL)
-			return dx_oom(x);
+			return dispatch_oom(x);
 		if (lr->n_devices > 0)
 			memcpy(nd, lr->devices,
 			    lr->n_devices * sizeof(*nd));
@@ -378,7 +385,7 @@ dx_list_smmu(struct dispatch_ctx *x, struct topo_smmu *s,
 
 /* ListDevices: one SMMU's devices, or those of every visible SMMU. */
 static int
-dx_list_devices(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_list_devices(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__ListDevices *l = req->list_devices;
@@ -389,13 +396,13 @@ dx_list_devices(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	unsigned i, j;
 	int st;
 
-	if ((lr = dx_alloc(x, sizeof(*lr))) == NULL)
-		return dx_oom(x);
+	if ((lr = dispatch_alloc(x, sizeof(*lr))) == NULL)
+		return dispatch_oom(x);
 	smmu__v1__list_devices_result__init(lr);
 	if (l->smmu[0] != '\0') {
-		if ((st = dx_smmu(x, l->smmu, &s)) != ST(OK))
+		if ((st = dispatch_smmu(x, l->smmu, &s)) != ST(OK))
 			return st;
-		if ((st = dx_list_smmu(x, s, lr, &cap)) != ST(OK))
+		if ((st = dispatch_list_smmu(x, s, lr, &cap)) != ST(OK))
 			return st;
 	} else {
 		for (i = 0; i < x->view->nr_vms; i++) {
@@ -403,7 +410,8 @@ dx_list_devices(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 			if (!topo_vm_visible(x->view, &x->c->peer, vm))
 				continue;
 			for (j = 0; j < vm->nr_smmus; j++) {
-				st = dx_list_smmu(x, &vm->smmus[j], lr, &cap);
+				st = dispatch_list_smmu(x, &vm->smmus[j], lr,
+				    &cap);
 				if (st != ST(OK))
 					return st;
 			}
@@ -418,11 +426,12 @@ dx_list_devices(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* Fill a Fault from an engine event record. */
 static void
-dx_fault_fill(Smmu__V1__Fault *f, const struct smmu_event *e, uint32_t idx)
+dispatch_fault_fill(Smmu__V1__Fault *f, const struct smmu_event *e,
+    uint32_t idx)
 {
 	smmu__v1__fault__init(f);
 	f->type = e->type;
-	f->type_name = dx_str(smmu_event_name(e->type));
+	f->type_name = dispatch_str(smmu_event_name(e->type));
 	f->sid = e->sid;
 	f->ssid = e->ssid;
 	f->ssv = e->ssv;
@@ -436,7 +445,7 @@ dx_fault_fill(Smmu__V1__Fault *f, const struct smmu_event *e, uint32_t idx)
 	f->class_ = e->evclass;
 	f->recorded = e->record;
 	f->abort = e->abort;
-	f->detail = dx_str(e->detail != NULL ? e->detail : "");
+	f->detail = dispatch_str(e->detail != NULL ? e->detail : "");
 	f->index = idx;
 }
 
@@ -448,7 +457,7 @@ dx_fault_fill(Smmu__V1__Fault *f, const struct smmu_event *e, uint32_t idx)
  * SMMU_XLATE_OK, SMMU_XLATE_FAULT or a negative smmu_err.
  */
 static int
-dx_translate_one(struct topo_smmu *s, const struct smmu_txn *txn,
+dispatch_translate_one(struct topo_smmu *s, const struct smmu_txn *txn,
     struct smmu_xlate *xl, struct smmu_event *evt)
 {
 	uint64_t start, end;
@@ -477,7 +486,7 @@ dx_translate_one(struct topo_smmu *s, const struct smmu_txn *txn,
 
 /* Translate: one IOVA through an SMMU. */
 static int
-dx_translate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_translate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__Translate *t = req->translate;
@@ -490,28 +499,28 @@ dx_translate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	struct smmu_event evt;
 	int st, rc;
 
-	if ((st = dx_smmu(x, t->smmu, &s)) != ST(OK))
+	if ((st = dispatch_smmu(x, t->smmu, &s)) != ST(OK))
 		return st;
-	if (t->access & ~DX_ACCESS_KNOWN)
-		return dx_fail(x, ST(INVALID_ARGUMENT), "unknown access bits "
-		    "0x%x (known: READ 1, WRITE 2, EXEC 4, PRIV 8)",
-		    t->access & ~DX_ACCESS_KNOWN);
+	if (t->access & ~DISPATCH_ACCESS_KNOWN)
+		return dispatch_fail(x, ST(INVALID_ARGUMENT), "unknown access "
+		    "bits 0x%x (known: READ 1, WRITE 2, EXEC 4, PRIV 8)",
+		    t->access & ~DISPATCH_ACCESS_KNOWN);
 	txn.sid = t->sid;
 	txn.ssid = t->ssid;
 	txn.ssv = t->ssv;
 	txn.iova = t->iova;
 	txn.access = t->access != 0 ? t->access : SMMU_ACC_READ;
-	rc = dx_translate_one(s, &txn, &xl, &evt);
+	rc = dispatch_translate_one(s, &txn, &xl, &evt);
 	if (rc < 0)
-		return dx_fail(x, rc == SMMU_ERR_INVAL ? ST(INVALID_ARGUMENT) :
-		    ST(INTERNAL), "%s: translate: %s", s->path,
-		    smmu_strerror(rc));
-	if ((tr = dx_alloc(x, sizeof(*tr))) == NULL)
-		return dx_oom(x);
+		return dispatch_fail(x, rc == SMMU_ERR_INVAL ?
+		    ST(INVALID_ARGUMENT) : ST(INTERNAL), "%s: translate: %s",
+		    s->path, smmu_strerror(rc));
+	if ((tr = dispatch_alloc(x, sizeof(*tr))) == NULL)
+		return dispatch_oom(x);
 	smmu__v1__translate_result__init(tr);
 	if (rc == SMMU_XLATE_OK) {
-		if ((m = dx_alloc(x, sizeof(*m))) == NULL)
-			return dx_oom(x);
+		if ((m = dispatch_alloc(x, sizeof(*m))) == NULL)
+			return dispatch_oom(x);
 		smmu__v1__mapping__init(m);
 		m->output = xl.oa;
 		m->start = xl.base;
@@ -522,9 +531,9 @@ dx_translate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 		tr->outcome_case = SMMU__V1__TRANSLATE_RESULT__OUTCOME_MAPPING;
 		tr->mapping = m;
 	} else {
-		if ((f = dx_alloc(x, sizeof(*f))) == NULL)
-			return dx_oom(x);
-		dx_fault_fill(f, &evt, 0);
+		if ((f = dispatch_alloc(x, sizeof(*f))) == NULL)
+			return dispatch_oom(x);
+		dispatch_fault_fill(f, &evt, 0);
 		tr->outcome_case = SMMU__V1__TRANSLATE_RESULT__OUTCOME_FAULT;
 		tr->fault = f;
 	}
@@ -535,7 +544,7 @@ dx_translate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* TranslateBatch: many translations, parallel arrays in and out. */
 static int
-dx_translate_batch(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_translate_batch(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__TranslateBatch *b = req->translate_batch;
@@ -548,35 +557,36 @@ dx_translate_batch(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	size_t i, n = b->n_sid;
 	int st, rc;
 
-	if ((st = dx_smmu(x, b->smmu, &s)) != ST(OK))
+	if ((st = dispatch_smmu(x, b->smmu, &s)) != ST(OK))
 		return st;
 	if (b->n_iova != n || b->n_access != n)
-		return dx_fail(x, ST(INVALID_ARGUMENT), "TranslateBatch arrays "
-		    "differ in length: %zu sid, %zu iova, %zu access", n,
+		return dispatch_fail(x, ST(INVALID_ARGUMENT), "TranslateBatch "
+		    "arrays differ in length: %zu sid, %zu iova, %zu access", n,
 		    b->n_iova, b->n_access);
 	if ((b->n_ssid != 0 && b->n_ssid != n) ||
 	    (b->n_ssv != 0 && b->n_ssv != n))
-		return dx_fail(x, ST(INVALID_ARGUMENT), "TranslateBatch ssid "
-		    "and ssv must be empty or have %zu entries (got %zu "
+		return dispatch_fail(x, ST(INVALID_ARGUMENT), "TranslateBatch "
+		    "ssid and ssv must be empty or have %zu entries (got %zu "
 		    "ssid, %zu ssv)", n, b->n_ssid, b->n_ssv);
-	if (n > DX_BATCH_MAX)
-		return dx_fail(x, ST(RESOURCE_EXHAUSTED), "TranslateBatch of "
-		    "%zu entries exceeds the limit of %d", n, DX_BATCH_MAX);
+	if (n > DISPATCH_BATCH_MAX)
+		return dispatch_fail(x, ST(RESOURCE_EXHAUSTED),
+		    "TranslateBatch of %zu entries exceeds the limit of %d", n,
+		    DISPATCH_BATCH_MAX);
 	for (i = 0; i < n; i++)
-		if (b->access[i] & ~DX_ACCESS_KNOWN)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "entry %zu: "
-			    "unknown access bits 0x%x", i,
-			    b->access[i] & ~DX_ACCESS_KNOWN);
-	if ((br = dx_alloc(x, sizeof(*br))) == NULL)
-		return dx_oom(x);
+		if (b->access[i] & ~DISPATCH_ACCESS_KNOWN)
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "entry "
+			    "%zu: unknown access bits 0x%x", i,
+			    b->access[i] & ~DISPATCH_ACCESS_KNOWN);
+	if ((br = dispatch_alloc(x, sizeof(*br))) == NULL)
+		return dispatch_oom(x);
 	smmu__v1__translate_batch_result__init(br);
-	br->output = dx_allocarray(x, n, sizeof(*br->output));
-	br->size_log2 = dx_allocarray(x, n, sizeof(*br->size_log2));
-	br->perm = dx_allocarray(x, n, sizeof(*br->perm));
-	br->faults = dx_allocarray(x, n, sizeof(*br->faults));
+	br->output = dispatch_allocarray(x, n, sizeof(*br->output));
+	br->size_log2 = dispatch_allocarray(x, n, sizeof(*br->size_log2));
+	br->perm = dispatch_allocarray(x, n, sizeof(*br->perm));
+	br->faults = dispatch_allocarray(x, n, sizeof(*br->faults));
 	if (br->output == NULL || br->size_log2 == NULL || br->perm == NULL ||
 	    br->faults == NULL)
-		return dx_oom(x);
+		return dispatch_oom(x);
 	br->n_output = br->n_size_log2 = br->n_perm = n;
 	for (i = 0; i < n; i++) {
 		txn.sid = b->sid[i];
@@ -584,9 +594,9 @@ dx_translate_batch(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 		txn.access = b->access[i] != 0 ? b->access[i] : SMMU_ACC_READ;
 		txn.ssid = b->n_ssid != 0 ? b->ssid[i] : 0;
 		txn.ssv = b->n_ssv != 0 ? b->ssv[i] : false;
-		rc = dx_translate_one(s, &txn, &xl, &evt);
+		rc = dispatch_translate_one(s, &txn, &xl, &evt);
 		if (rc < 0)
-			return dx_fail(x, rc == SMMU_ERR_INVAL ?
+			return dispatch_fail(x, rc == SMMU_ERR_INVAL ?
 			    ST(INVALID_ARGUMENT) : ST(INTERNAL),
 			    "%s: entry %zu: %s", s->path, i,
 			    smmu_strerror(rc));
@@ -598,9 +608,9 @@ dx_translate_batch(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 				br->tlb_hits++;
 			continue;
 		}
-		if ((f = dx_alloc(x, sizeof(*f))) == NULL)
-			return dx_oom(x);
-		dx_fault_fill(f, &evt, (uint32_t)i);
+		if ((f = dispatch_alloc(x, sizeof(*f))) == NULL)
+			return dispatch_oom(x);
+		dispatch_fault_fill(f, &evt, (uint32_t)i);
 		br->faults[br->n_faults++] = f;
 	}
 	resp->body_case = SMMU__V1__RESPONSE__BODY_TRANSLATE_BATCH;
@@ -612,7 +622,7 @@ dx_translate_batch(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* Invalidate: the structured scopes, as the matching commands. */
 static int
-dx_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	static const char *const op_names[] = {
@@ -633,11 +643,11 @@ dx_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	unsigned i, nr_ops = 0;
 	int st, rc;
 
-	if ((st = dx_smmu(x, inv->smmu, &s)) != ST(OK))
+	if ((st = dispatch_smmu(x, inv->smmu, &s)) != ST(OK))
 		return st;
 	if (inv->n_raw_commands > 0)
-		return dx_fail(x, ST(UNIMPLEMENTED), "not implemented yet: "
-		    "Invalidate with raw commands (the command queue will "
+		return dispatch_fail(x, ST(UNIMPLEMENTED), "not implemented "
+		    "yet: Invalidate with raw commands (the command queue will "
 		    "execute them)");
 	memset(ops, 0, sizeof(ops));
 	switch (inv->scope_case) {
@@ -647,8 +657,8 @@ dx_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 		break;
 	case SMMU__V1__INVALIDATE__SCOPE_SID:
 		if ((uint64_t)inv->sid->sid >= 1ull << s->sid_bits)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "StreamID %u "
-			    "is out of range for %s (sid_bits %u)",
+			return dispatch_fail(x, ST(INVALID_ARGUMENT),
+			    "StreamID %u is out of range for %s (sid_bits %u)",
 			    inv->sid->sid, s->path, s->sid_bits);
 		/*
 		 * The stream's configuration, then every TLB entry: the
@@ -663,9 +673,10 @@ dx_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 		ops[nr_ops++].op = SMMU_INV_TLBI_NSNH_ALL;
 		break;
 	case SMMU__V1__INVALIDATE__SCOPE_ASID:
-		if (inv->asid->asid > UINT16_MAX || inv->asid->vmid > UINT16_MAX)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "ASID %u / "
-			    "VMID %u out of range (16 bits)", inv->asid->asid,
+		if (inv->asid->asid > UINT16_MAX ||
+		    inv->asid->vmid > UINT16_MAX)
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "ASID %u "
+			    "/ VMID %u out of range (16 bits)", inv->asid->asid,
 			    inv->asid->vmid);
 		ops[nr_ops].op = SMMU_INV_TLBI_NH_ASID;
 		ops[nr_ops].asid = (uint16_t)inv->asid->asid;
@@ -673,22 +684,23 @@ dx_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 		break;
 	case SMMU__V1__INVALIDATE__SCOPE_VMID:
 		if (inv->vmid->vmid > UINT16_MAX)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "VMID %u out of "
-			    "range (16 bits)", inv->vmid->vmid);
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "VMID %u "
+			    "out of range (16 bits)", inv->vmid->vmid);
 		ops[nr_ops].op = SMMU_INV_TLBI_S12_VMALL;
 		ops[nr_ops++].vmid = (uint16_t)inv->vmid->vmid;
 		break;
 	case SMMU__V1__INVALIDATE__SCOPE_RANGE:
 		r = inv->range;
 		if (r->size == 0 || r->iova + (r->size - 1) < r->iova)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "bad IOVA range "
-			    "0x%llx + 0x%llx", (unsigned long long)r->iova,
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "bad "
+			    "IOVA range 0x%llx + 0x%llx",
+			    (unsigned long long)r->iova,
 			    (unsigned long long)r->size);
 		if (r->vmid > UINT16_MAX ||
 		    (r->asid_opt_case == SMMU__V1__INV_RANGE__ASID_OPT_ASID &&
 		    r->asid > UINT16_MAX))
-			return dx_fail(x, ST(INVALID_ARGUMENT), "ASID/VMID out "
-			    "of range (16 bits)");
+			return dispatch_fail(x, ST(INVALID_ARGUMENT),
+			    "ASID/VMID out of range (16 bits)");
 		if (r->asid_opt_case == SMMU__V1__INV_RANGE__ASID_OPT_ASID) {
 			ops[nr_ops].op = SMMU_INV_TLBI_NH_VA;
 			ops[nr_ops].asid = (uint16_t)r->asid;
@@ -701,20 +713,20 @@ dx_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 		ops[nr_ops++].leaf = r->leaf;
 		break;
 	default:
-		return dx_fail(x, ST(INVALID_ARGUMENT), "Invalidate needs a "
-		    "scope (all, sid, asid, vmid or range)");
+		return dispatch_fail(x, ST(INVALID_ARGUMENT), "Invalidate "
+		    "needs a scope (all, sid, asid, vmid or range)");
 	}
 	for (i = 0; i < nr_ops; i++) {
 		rc = smmu_invalidate(s->smmu, &ops[i]);
 		if (rc < 0)
-			return dx_fail(x, rc == SMMU_ERR_NOTSUP ?
+			return dispatch_fail(x, rc == SMMU_ERR_NOTSUP ?
 			    ST(FAILED_PRECONDITION) : ST(INVALID_ARGUMENT),
 			    "%s: %s: %s", s->path, op_names[ops[i].op],
 			    smmu_strerror(rc));
 		dropped += (uint64_t)rc;
 	}
-	if ((ir = dx_alloc(x, sizeof(*ir))) == NULL)
-		return dx_oom(x);
+	if ((ir = dispatch_alloc(x, sizeof(*ir))) == NULL)
+		return dispatch_oom(x);
 	smmu__v1__invalidate_result__init(ir);
 	ir->dropped = dropped;
 	resp->body_case = SMMU__V1__RESPONSE__BODY_INVALIDATE;
@@ -728,7 +740,7 @@ dx_invalidate(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* Resident set size from /proc/self/statm, or 0. */
 static uint64_t
-dx_rss_bytes(void)
+dispatch_rss_bytes(void)
 {
 	unsigned long long size = 0, resident = 0;
 	long ps = sysconf(_SC_PAGESIZE);
@@ -744,7 +756,7 @@ dx_rss_bytes(void)
 
 /* Fill Counters from engine stats (faults_by_type: non-zero only). */
 static int
-dx_counters_fill(struct dispatch_ctx *x, Smmu__V1__Counters *c,
+dispatch_counters_fill(struct dispatch_ctx *x, Smmu__V1__Counters *c,
     const struct smmu_stats *st)
 {
 	Smmu__V1__FaultCount *fc;
@@ -762,16 +774,17 @@ dx_counters_fill(struct dispatch_ctx *x, Smmu__V1__Counters *c,
 			n++;
 	if (n == 0)
 		return ST(OK);
-	fc = dx_allocarray(x, n, sizeof(*fc));
-	c->faults_by_type = dx_allocarray(x, n, sizeof(*c->faults_by_type));
+	fc = dispatch_allocarray(x, n, sizeof(*fc));
+	c->faults_by_type = dispatch_allocarray(x, n,
+	    sizeof(*c->faults_by_type));
 	if (fc == NULL || c->faults_by_type == NULL)
-		return dx_oom(x);
+		return dispatch_oom(x);
 	for (i = 0; i < SMMU_STATS_NR_FAULTS; i++) {
 		if (st->fault_by_type[i] == 0)
 			continue;
 		smmu__v1__fault_count__init(fc);
 		fc->type = smmu_stats_fault_type(i);
-		fc->name = dx_str(smmu_event_name(fc->type));
+		fc->name = dispatch_str(smmu_event_name(fc->type));
 		fc->count = st->fault_by_type[i];
 		c->faults_by_type[c->n_faults_by_type++] = fc++;
 	}
@@ -779,7 +792,7 @@ dx_counters_fill(struct dispatch_ctx *x, Smmu__V1__Counters *c,
 }
 
 static void
-dx_cache_fill(Smmu__V1__CacheStats *c, const struct smmu_cache_stats *st)
+dispatch_cache_fill(Smmu__V1__CacheStats *c, const struct smmu_cache_stats *st)
 {
 	smmu__v1__cache_stats__init(c);
 	c->hits = st->hits;
@@ -792,7 +805,7 @@ dx_cache_fill(Smmu__V1__CacheStats *c, const struct smmu_cache_stats *st)
 }
 
 /* State of smmu_stream_stats_foreach() callbacks. */
-struct dx_streams {
+struct dispatch_streams {
 	struct dispatch_ctx *x;
 	Smmu__V1__SmmuStats *ss;
 	size_t cap;		/* 0: counting pass */
@@ -802,9 +815,9 @@ struct dx_streams {
 
 /* Count streams, or fill one StreamStats per stream. */
 static int
-dx_stream_cb(void *arg, uint32_t sid, const struct smmu_stats *st)
+dispatch_stream_cb(void *arg, uint32_t sid, const struct smmu_stats *st)
 {
-	struct dx_streams *d = arg;
+	struct dispatch_streams *d = arg;
 	Smmu__V1__StreamStats *s;
 	Smmu__V1__Counters *c;
 
@@ -814,15 +827,15 @@ dx_stream_cb(void *arg, uint32_t sid, const struct smmu_stats *st)
 	}
 	if (d->ss->n_streams == d->cap)
 		return 1;	/* streams appeared since the counting pass */
-	s = dx_alloc(d->x, sizeof(*s));
-	c = dx_alloc(d->x, sizeof(*c));
+	s = dispatch_alloc(d->x, sizeof(*s));
+	c = dispatch_alloc(d->x, sizeof(*c));
 	if (s == NULL || c == NULL) {
-		d->status = dx_oom(d->x);
+		d->status = dispatch_oom(d->x);
 		return 1;
 	}
 	smmu__v1__stream_stats__init(s);
 	s->sid = sid;
-	if ((d->status = dx_counters_fill(d->x, c, st)) != ST(OK))
+	if ((d->status = dispatch_counters_fill(d->x, c, st)) != ST(OK))
 		return 1;
 	s->counters = c;
 	d->ss->streams[d->ss->n_streams++] = s;
@@ -831,30 +844,30 @@ dx_stream_cb(void *arg, uint32_t sid, const struct smmu_stats *st)
 
 /* Stats of one SMMU, with per-stream counters if asked. */
 static int
-dx_smmu_stats(struct dispatch_ctx *x, struct topo_smmu *s, bool streams,
+dispatch_smmu_stats(struct dispatch_ctx *x, struct topo_smmu *s, bool streams,
     Smmu__V1__SmmuStats **ret)
 {
 	Smmu__V1__SmmuStats *ss;
 	Smmu__V1__Counters *c;
 	Smmu__V1__CacheStats *tlb, *cfg;
 	struct smmu_stats st;
-	struct dx_streams d;
+	struct dispatch_streams d;
 	int rc;
 
-	ss = dx_alloc(x, sizeof(*ss));
-	c = dx_alloc(x, sizeof(*c));
-	tlb = dx_alloc(x, sizeof(*tlb));
-	cfg = dx_alloc(x, sizeof(*cfg));
+	ss = dispatch_alloc(x, sizeof(*ss));
+	c = dispatch_alloc(x, sizeof(*c));
+	tlb = dispatch_alloc(x, sizeof(*tlb));
+	cfg = dispatch_alloc(x, sizeof(*cfg));
 	if (ss == NULL || c == NULL || tlb == NULL || cfg == NULL)
-		return dx_oom(x);
+		return dispatch_oom(x);
 	smmu__v1__smmu_stats__init(ss);
 	smmu_stats_get(s->smmu, &st);
 	ss->smmu = s->path;
-	if ((rc = dx_counters_fill(x, c, &st)) != ST(OK))
+	if ((rc = dispatch_counters_fill(x, c, &st)) != ST(OK))
 		return rc;
 	ss->counters = c;
-	dx_cache_fill(tlb, &st.tlb);
-	dx_cache_fill(cfg, &st.cfg);
+	dispatch_cache_fill(tlb, &st.tlb);
+	dispatch_cache_fill(cfg, &st.cfg);
 	ss->tlb = tlb;
 	ss->cfg = cfg;
 	if (streams) {
@@ -862,15 +875,16 @@ dx_smmu_stats(struct dispatch_ctx *x, struct topo_smmu *s, bool streams,
 		d.x = x;
 		d.ss = ss;
 		d.status = ST(OK);
-		(void)smmu_stream_stats_foreach(s->smmu, dx_stream_cb, &d);
+		(void)smmu_stream_stats_foreach(s->smmu, dispatch_stream_cb,
+		    &d);
 		if (d.count > 0) {
 			d.cap = d.count;
-			ss->streams = dx_allocarray(x, d.cap,
+			ss->streams = dispatch_allocarray(x, d.cap,
 			    sizeof(*ss->streams));
 			if (ss->streams == NULL)
-				return dx_oom(x);
-			(void)smmu_stream_stats_foreach(s->smmu, dx_stream_cb,
-			    &d);
+				return dispatch_oom(x);
+			(void)smmu_stream_stats_foreach(s->smmu,
+			    dispatch_stream_cb, &d);
 			if (d.status != ST(OK))
 				return d.status;
 		}
@@ -881,7 +895,7 @@ dx_smmu_stats(struct dispatch_ctx *x, struct topo_smmu *s, bool streams,
 
 /* Stats: the daemon's counters and those of the visible SMMUs. */
 static int
-dx_stats(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_stats(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__Stats *sr = req->stats;
@@ -895,10 +909,10 @@ dx_stats(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	unsigned i, j;
 	int st;
 
-	res = dx_alloc(x, sizeof(*res));
-	ds = dx_alloc(x, sizeof(*ds));
+	res = dispatch_alloc(x, sizeof(*res));
+	ds = dispatch_alloc(x, sizeof(*ds));
 	if (res == NULL || ds == NULL)
-		return dx_oom(x);
+		return dispatch_oom(x);
 	smmu__v1__stats_result__init(res);
 	smmu__v1__daemon_stats__init(ds);
 	conn_stats_get(&cs);
@@ -912,29 +926,30 @@ dx_stats(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	ds->bytes_in = cs.bytes_in;
 	ds->bytes_out = cs.bytes_out;
 	ds->workers = cs.workers;
-	ds->rss_bytes = dx_rss_bytes();
+	ds->rss_bytes = dispatch_rss_bytes();
 	res->daemon = ds;
 	if (sr->smmu[0] != '\0') {
-		if ((st = dx_smmu(x, sr->smmu, &s)) != ST(OK))
+		if ((st = dispatch_smmu(x, sr->smmu, &s)) != ST(OK))
 			return st;
-		if ((res->smmus = dx_alloc(x, sizeof(*res->smmus))) == NULL)
-			return dx_oom(x);
-		if ((st = dx_smmu_stats(x, s, sr->streams,
+		res->smmus = dispatch_alloc(x, sizeof(*res->smmus));
+		if (res->smmus == NULL)
+			return dispatch_oom(x);
+		if ((st = dispatch_smmu_stats(x, s, sr->streams,
 		    &res->smmus[0])) != ST(OK))
 			return st;
 		res->n_smmus = 1;
 	} else {
 		for (i = 0; i < x->view->nr_vms; i++)
 			cap += x->view->vms[i]->nr_smmus;
-		res->smmus = dx_allocarray(x, cap, sizeof(*res->smmus));
+		res->smmus = dispatch_allocarray(x, cap, sizeof(*res->smmus));
 		if (res->smmus == NULL)
-			return dx_oom(x);
+			return dispatch_oom(x);
 		for (i = 0; i < x->view->nr_vms; i++) {
 			vm = x->view->vms[i];
 			if (!topo_vm_visible(x->view, &x->c->peer, vm))
 				continue;
 			for (j = 0; j < vm->nr_smmus; j++) {
-				st = dx_smmu_stats(x, &vm->smmus[j],
+				st = dispatch_smmu_stats(x, &vm->smmus[j],
 				    sr->streams, &res->smmus[res->n_smmus]);
 				if (st != ST(OK))
 					return st;
@@ -951,28 +966,28 @@ dx_stats(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* The largest MemRead/MemWrite payload under the max_frame in force. */
 static uint32_t
-dx_mem_max(const struct dispatch_ctx *x)
+dispatch_mem_max(const struct dispatch_ctx *x)
 {
-	return x->max_frame > DX_MEM_OVERHEAD ?
-	    x->max_frame - DX_MEM_OVERHEAD : 0;
+	return x->max_frame > DISPATCH_MEM_OVERHEAD ?
+	    x->max_frame - DISPATCH_MEM_OVERHEAD : 0;
 }
 
 /* Status for a failed gmem_read()/gmem_write() of [gpa, gpa + len). */
 static int
-dx_mem_fail(struct dispatch_ctx *x, const struct topo_vm *vm, int rc,
+dispatch_mem_fail(struct dispatch_ctx *x, const struct topo_vm *vm, int rc,
     uint64_t gpa, size_t len)
 {
 	if (rc == SMMU_ERR_RANGE)
-		return dx_fail(x, ST(BAD_ADDRESS), "%s: guest memory at "
+		return dispatch_fail(x, ST(BAD_ADDRESS), "%s: guest memory at "
 		    "0x%llx (%zu bytes) is not backed", vm->name,
 		    (unsigned long long)gpa, len);
-	return dx_fail(x, ST(INVALID_ARGUMENT), "%s: 0x%llx (%zu bytes): %s",
-	    vm->name, (unsigned long long)gpa, len, smmu_strerror(rc));
+	return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: 0x%llx (%zu bytes): "
+	    "%s", vm->name, (unsigned long long)gpa, len, smmu_strerror(rc));
 }
 
 /* MemRead: bytes of guest memory. */
 static int
-dx_mem_read(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_mem_read(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__MemRead *m = req->mem_read;
@@ -981,19 +996,19 @@ dx_mem_read(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	uint8_t *buf;
 	int st, rc;
 
-	if ((st = dx_vm(x, m->vm, &vm)) != ST(OK))
+	if ((st = dispatch_vm(x, m->vm, &vm)) != ST(OK))
 		return st;
-	if (m->len > dx_mem_max(x))
-		return dx_fail(x, ST(INVALID_ARGUMENT), "MemRead of %u bytes "
-		    "exceeds max_frame - %d = %u", m->len, DX_MEM_OVERHEAD,
-		    dx_mem_max(x));
-	mr = dx_alloc(x, sizeof(*mr));
-	buf = dx_alloc(x, m->len);
+	if (m->len > dispatch_mem_max(x))
+		return dispatch_fail(x, ST(INVALID_ARGUMENT), "MemRead of %u "
+		    "bytes exceeds max_frame - %d = %u", m->len,
+		    DISPATCH_MEM_OVERHEAD, dispatch_mem_max(x));
+	mr = dispatch_alloc(x, sizeof(*mr));
+	buf = dispatch_alloc(x, m->len);
 	if (mr == NULL || buf == NULL)
-		return dx_oom(x);
+		return dispatch_oom(x);
 	if (m->len > 0 && (rc = gmem_read(vm->gmem, m->gpa, buf,
 	    m->len)) < 0)
-		return dx_mem_fail(x, vm, rc, m->gpa, m->len);
+		return dispatch_mem_fail(x, vm, rc, m->gpa, m->len);
 	smmu__v1__mem_read_result__init(mr);
 	mr->data.data = buf;
 	mr->data.len = m->len;
@@ -1004,7 +1019,7 @@ dx_mem_read(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 
 /* MemWrite: store bytes into guest memory. */
 static int
-dx_mem_write(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_mem_write(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__MemWrite *m = req->mem_write;
@@ -1012,17 +1027,17 @@ dx_mem_write(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	struct topo_vm *vm;
 	int st, rc;
 
-	if ((st = dx_vm(x, m->vm, &vm)) != ST(OK))
+	if ((st = dispatch_vm(x, m->vm, &vm)) != ST(OK))
 		return st;
-	if (m->data.len > dx_mem_max(x))
-		return dx_fail(x, ST(INVALID_ARGUMENT), "MemWrite of %zu bytes "
-		    "exceeds max_frame - %d = %u", m->data.len,
-		    DX_MEM_OVERHEAD, dx_mem_max(x));
+	if (m->data.len > dispatch_mem_max(x))
+		return dispatch_fail(x, ST(INVALID_ARGUMENT), "MemWrite of %zu "
+		    "bytes exceeds max_frame - %d = %u", m->data.len,
+		    DISPATCH_MEM_OVERHEAD, dispatch_mem_max(x));
 	if (m->data.len > 0 && (rc = gmem_write(vm->gmem, m->gpa,
 	    m->data.data, m->data.len)) < 0)
-		return dx_mem_fail(x, vm, rc, m->gpa, m->data.len);
-	if ((mr = dx_alloc(x, sizeof(*mr))) == NULL)
-		return dx_oom(x);
+		return dispatch_mem_fail(x, vm, rc, m->gpa, m->data.len);
+	if ((mr = dispatch_alloc(x, sizeof(*mr))) == NULL)
+		return dispatch_oom(x);
 	smmu__v1__mem_write_result__init(mr);
 	resp->body_case = SMMU__V1__RESPONSE__BODY_MEM_WRITE;
 	resp->mem_write = mr;
@@ -1036,7 +1051,7 @@ dx_mem_write(struct dispatch_ctx *x, const Smmu__V1__Request *req,
  * Returns a Status; on OK the region's name is in *ret.
  */
 static int
-dx_shared_region(struct dispatch_ctx *x, struct topo_vm *vm, uint64_t gpa,
+dispatch_shared_region(struct dispatch_ctx *x, struct topo_vm *vm, uint64_t gpa,
     uint64_t size, struct gmem_region_info *ret)
 {
 	struct gmem_region_info ri;
@@ -1048,27 +1063,26 @@ dx_shared_region(struct dispatch_ctx *x, struct topo_vm *vm, uint64_t gpa,
 		if (gpa < ri.gpa || gpa - ri.gpa >= ri.size)
 			continue;
 		if (ri.backing != GMEM_SHARED)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "%s: region "
-			    "'%s' at 0x%llx is not `backing: shared`",
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
+			    "region '%s' at 0x%llx is not `backing: shared`",
 			    vm->name, ri.name, (unsigned long long)gpa);
 		if (ri.gpa != gpa || ri.size != size)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "%s: shared "
-			    "region '%s' is [0x%llx, +0x%llx), not [0x%llx, "
-			    "+0x%llx)", vm->name, ri.name,
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
+			    "shared region '%s' is [0x%llx, +0x%llx), not "
+			    "[0x%llx, +0x%llx)", vm->name, ri.name,
 			    (unsigned long long)ri.gpa,
 			    (unsigned long long)ri.size,
-			    (unsigned long long)gpa,
-			    (unsigned long long)size);
+			    (unsigned long long)gpa, (unsigned long long)size);
 		*ret = ri;
 		return ST(OK);
 	}
-	return dx_fail(x, ST(NOT_FOUND), "%s: no shared region at 0x%llx",
+	return dispatch_fail(x, ST(NOT_FOUND), "%s: no shared region at 0x%llx",
 	    vm->name, (unsigned long long)gpa);
 }
 
 /* Check every region of a ShareMemory before mapping any. */
 static int
-dx_share_check(struct dispatch_ctx *x, struct topo_vm *vm,
+dispatch_share_check(struct dispatch_ctx *x, struct topo_vm *vm,
     const Smmu__V1__ShareMemory *sm, const int *fds,
     struct gmem_region_info *ri)
 {
@@ -1079,32 +1093,33 @@ dx_share_check(struct dispatch_ctx *x, struct topo_vm *vm,
 
 	for (i = 0; i < sm->n_regions; i++) {
 		r = sm->regions[i];
-		if ((rc = dx_shared_region(x, vm, r->gpa, r->size,
+		if ((rc = dispatch_shared_region(x, vm, r->gpa, r->size,
 		    &ri[i])) != ST(OK))
 			return rc;
 		for (j = 0; j < i; j++)
 			if (strcmp(ri[j].name, ri[i].name) == 0)
-				return dx_fail(x, ST(INVALID_ARGUMENT),
+				return dispatch_fail(x, ST(INVALID_ARGUMENT),
 				    "%s: region '%s' named twice", vm->name,
 				    ri[i].name);
-		if (r->offset % DX_PAGE_SIZE != 0)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "%s: region "
-			    "'%s': offset 0x%llx is not 4 KiB aligned",
+		if (r->offset % DISPATCH_PAGE_SIZE != 0)
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
+			    "region '%s': offset 0x%llx is not 4 KiB aligned",
 			    vm->name, ri[i].name,
 			    (unsigned long long)r->offset);
 		if (fstat(fds[i], &st) == -1)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "%s: region "
-			    "'%s': fd %zu: %s", vm->name, ri[i].name, i,
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
+			    "region '%s': fd %zu: %s", vm->name, ri[i].name, i,
 			    strerror(errno));
 		if (!S_ISREG(st.st_mode))
-			return dx_fail(x, ST(INVALID_ARGUMENT), "%s: region "
-			    "'%s': fd %zu is not a memfd or regular file",
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
+			    "region '%s': fd %zu is not a memfd or regular "
+			    "file",
 			    vm->name, ri[i].name, i);
 		if (r->offset + r->size < r->offset ||
 		    (uint64_t)st.st_size < r->offset + r->size)
-			return dx_fail(x, ST(INVALID_ARGUMENT), "%s: region "
-			    "'%s': fd %zu has %lld bytes, needs offset + size "
-			    "= 0x%llx", vm->name, ri[i].name, i,
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
+			    "region '%s': fd %zu has %lld bytes, needs offset "
+			    "+ size = 0x%llx", vm->name, ri[i].name, i,
 			    (long long)st.st_size,
 			    (unsigned long long)(r->offset + r->size));
 	}
@@ -1118,7 +1133,7 @@ dx_share_check(struct dispatch_ctx *x, struct topo_vm *vm,
  * (the mappings hold their own references).
  */
 static int
-dx_share_memory(struct dispatch_ctx *x, const Smmu__V1__Request *req,
+dispatch_share_memory(struct dispatch_ctx *x, const Smmu__V1__Request *req,
     Smmu__V1__Response *resp)
 {
 	const Smmu__V1__ShareMemory *sm = req->share_memory;
@@ -1136,37 +1151,37 @@ dx_share_memory(struct dispatch_ctx *x, const Smmu__V1__Request *req,
 	    (fds[got] = c->fd_pop(c->fd_arg)) != -1)
 		got++;
 	if (want == 0) {
-		st = dx_fail(x, ST(INVALID_ARGUMENT), "ShareMemory names no "
-		    "regions");
+		st = dispatch_fail(x, ST(INVALID_ARGUMENT), "ShareMemory names "
+		    "no regions");
 		goto out;
 	}
 	if (want > FRAME_MAX_FDS) {
-		st = dx_fail(x, ST(INVALID_ARGUMENT), "ShareMemory names %zu "
-		    "regions; at most %d per request", want, FRAME_MAX_FDS);
+		st = dispatch_fail(x, ST(INVALID_ARGUMENT), "ShareMemory names "
+		    "%zu regions; at most %d per request", want, FRAME_MAX_FDS);
 		goto out;
 	}
 	if (got < want) {
-		st = dx_fail(x, ST(INVALID_ARGUMENT), "ShareMemory names %zu "
-		    "regions but %u fds arrived", want, avail);
+		st = dispatch_fail(x, ST(INVALID_ARGUMENT), "ShareMemory names "
+		    "%zu regions but %u fds arrived", want, avail);
 		goto out;
 	}
-	if ((st = dx_vm(x, sm->vm, &vm)) != ST(OK))
+	if ((st = dispatch_vm(x, sm->vm, &vm)) != ST(OK))
 		goto out;
 	(void)pthread_mutex_lock(&vm->share_lock);
-	st = dx_share_check(x, vm, sm, fds, ri);
+	st = dispatch_share_check(x, vm, sm, fds, ri);
 	for (i = 0; st == ST(OK) && i < want; i++) {
 		rc = gmem_region_share(vm->gmem, ri[i].name, fds[i],
 		    sm->regions[i]->offset);
 		if (rc < 0)
-			st = dx_fail(x, ST(INTERNAL), "%s: region '%s': cannot "
-			    "map the fd: %s (%zu of %zu regions shared)",
+			st = dispatch_fail(x, ST(INTERNAL), "%s: region '%s': "
+			    "cannot map the fd: %s (%zu of %zu regions shared)",
 			    vm->name, ri[i].name, smmu_strerror(rc), i, want);
 	}
 	(void)pthread_mutex_unlock(&vm->share_lock);
 	if (st != ST(OK))
 		goto out;
-	if ((res = dx_alloc(x, sizeof(*res))) == NULL) {
-		st = dx_oom(x);
+	if ((res = dispatch_alloc(x, sizeof(*res))) == NULL) {
+		st = dispatch_oom(x);
 		goto out;
 	}
 	smmu__v1__share_memory_result__init(res);
@@ -1187,45 +1202,106 @@ out:
 /* ---- the table --------------------------------------------------- */
 
 static const struct dispatch_entry dispatch_table[] = {
-	[RQ(HELLO)] = { "Hello", dx_hello, 0 },
-	[RQ(ATTACH)] = { "Attach", dx_attach, DX_NEED_HELLO | DX_MUTATES },
-	[RQ(DETACH)] = { "Detach", dx_detach, DX_NEED_HELLO | DX_MUTATES },
-	[RQ(LIST_DEVICES)] = { "ListDevices", dx_list_devices,
-	    DX_NEED_HELLO },
-	[RQ(TRANSLATE)] = { "Translate", dx_translate, DX_NEED_HELLO },
-	[RQ(TRANSLATE_BATCH)] = { "TranslateBatch", dx_translate_batch,
-	    DX_NEED_HELLO },
-	[RQ(INVALIDATE)] = { "Invalidate", dx_invalidate,
-	    DX_NEED_HELLO | DX_MUTATES },
-	[RQ(STATS)] = { "Stats", dx_stats, DX_NEED_HELLO },
-	[RQ(MEM_READ)] = { "MemRead", dx_mem_read, DX_NEED_HELLO },
-	[RQ(MEM_WRITE)] = { "MemWrite", dx_mem_write,
-	    DX_NEED_HELLO | DX_MUTATES },
-	[RQ(SHARE_MEMORY)] = { "ShareMemory", dx_share_memory,
-	    DX_NEED_HELLO | DX_MUTATES },
-	[RQ(MMIO_READ)] = { "MmioRead", NULL, DX_NEED_HELLO | DX_LATER },
-	[RQ(MMIO_WRITE)] = { "MmioWrite", NULL,
-	    DX_NEED_HELLO | DX_MUTATES | DX_LATER },
-	[RQ(REGISTER_EVENTFD)] = { "RegisterEventfd", NULL,
-	    DX_NEED_HELLO | DX_MUTATES | DX_LATER },
-	[RQ(MAP)] = { "Map", NULL, DX_NEED_HELLO | DX_MUTATES | DX_LATER },
-	[RQ(UNMAP)] = { "Unmap", NULL,
-	    DX_NEED_HELLO | DX_MUTATES | DX_LATER },
-	[RQ(MAP_MSI)] = { "MapMsi", NULL,
-	    DX_NEED_HELLO | DX_MUTATES | DX_LATER },
-	[RQ(MAPPINGS)] = { "Mappings", NULL, DX_NEED_HELLO | DX_LATER },
-	[RQ(SNAPSHOT_CREATE)] = { "SnapshotCreate", NULL,
-	    DX_NEED_HELLO | DX_ADMIN | DX_MUTATES | DX_LATER },
-	[RQ(SNAPSHOT_RESTORE)] = { "SnapshotRestore", NULL,
-	    DX_NEED_HELLO | DX_ADMIN | DX_MUTATES | DX_LATER },
-	[RQ(SNAPSHOT_LIST)] = { "SnapshotList", NULL,
-	    DX_NEED_HELLO | DX_ADMIN | DX_LATER },
-	[RQ(SNAPSHOT_DELETE)] = { "SnapshotDelete", NULL,
-	    DX_NEED_HELLO | DX_ADMIN | DX_MUTATES | DX_LATER },
-	[RQ(SNAPSHOT_EXPORT)] = { "SnapshotExport", NULL,
-	    DX_NEED_HELLO | DX_ADMIN | DX_LATER },
-	[RQ(SNAPSHOT_IMPORT)] = { "SnapshotImport", NULL,
-	    DX_NEED_HELLO | DX_ADMIN | DX_MUTATES | DX_LATER },
+	[RQ(HELLO)] = {
+		"Hello", dispatch_hello,
+		0
+	},
+	[RQ(ATTACH)] = {
+		"Attach", dispatch_attach,
+		DISPATCH_HELLO | DISPATCH_MUTATES
+	},
+	[RQ(DETACH)] = {
+		"Detach", dispatch_detach,
+		DISPATCH_HELLO | DISPATCH_MUTATES
+	},
+	[RQ(LIST_DEVICES)] = {
+		"ListDevices", dispatch_list_devices,
+		DISPATCH_HELLO
+	},
+	[RQ(TRANSLATE)] = {
+		"Translate", dispatch_translate,
+		DISPATCH_HELLO
+	},
+	[RQ(TRANSLATE_BATCH)] = {
+		"TranslateBatch", dispatch_translate_batch,
+		DISPATCH_HELLO
+	},
+	[RQ(INVALIDATE)] = {
+		"Invalidate", dispatch_invalidate,
+		DISPATCH_HELLO | DISPATCH_MUTATES
+	},
+	[RQ(STATS)] = {
+		"Stats", dispatch_stats,
+		DISPATCH_HELLO
+	},
+	[RQ(MEM_READ)] = {
+		"MemRead", dispatch_mem_read,
+		DISPATCH_HELLO
+	},
+	[RQ(MEM_WRITE)] = {
+		"MemWrite", dispatch_mem_write,
+		DISPATCH_HELLO | DISPATCH_MUTATES
+	},
+	[RQ(SHARE_MEMORY)] = {
+		"ShareMemory", dispatch_share_memory,
+		DISPATCH_HELLO | DISPATCH_MUTATES
+	},
+	[RQ(MMIO_READ)] = {
+		"MmioRead", NULL,
+		DISPATCH_HELLO | DISPATCH_LATER
+	},
+	[RQ(MMIO_WRITE)] = {
+		"MmioWrite", NULL,
+		DISPATCH_HELLO | DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(REGISTER_EVENTFD)] = {
+		"RegisterEventfd", NULL,
+		DISPATCH_HELLO | DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(MAP)] = {
+		"Map", NULL,
+		DISPATCH_HELLO | DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(UNMAP)] = {
+		"Unmap", NULL,
+		DISPATCH_HELLO | DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(MAP_MSI)] = {
+		"MapMsi", NULL,
+		DISPATCH_HELLO | DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(MAPPINGS)] = {
+		"Mappings", NULL,
+		DISPATCH_HELLO | DISPATCH_LATER
+	},
+	[RQ(SNAPSHOT_CREATE)] = {
+		"SnapshotCreate", NULL,
+		DISPATCH_HELLO | DISPATCH_ADMIN |
+		    DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(SNAPSHOT_RESTORE)] = {
+		"SnapshotRestore", NULL,
+		DISPATCH_HELLO | DISPATCH_ADMIN |
+		    DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(SNAPSHOT_LIST)] = {
+		"SnapshotList", NULL,
+		DISPATCH_HELLO | DISPATCH_ADMIN | DISPATCH_LATER
+	},
+	[RQ(SNAPSHOT_DELETE)] = {
+		"SnapshotDelete", NULL,
+		DISPATCH_HELLO | DISPATCH_ADMIN |
+		    DISPATCH_MUTATES | DISPATCH_LATER
+	},
+	[RQ(SNAPSHOT_EXPORT)] = {
+		"SnapshotExport", NULL,
+		DISPATCH_HELLO | DISPATCH_ADMIN | DISPATCH_LATER
+	},
+	[RQ(SNAPSHOT_IMPORT)] = {
+		"SnapshotImport", NULL,
+		DISPATCH_HELLO | DISPATCH_ADMIN |
+		    DISPATCH_MUTATES | DISPATCH_LATER
+	},
 };
 
 #define DISPATCH_TABLE_LEN (sizeof(dispatch_table) / sizeof(dispatch_table[0]))
@@ -1242,30 +1318,30 @@ dispatch_request_name(unsigned body_case)
 
 /* protobuf-c allocator: malloc while the request's budget lasts. */
 static void *
-dx_budget_alloc(void *data, size_t size)
+dispatch_budget_alloc(void *data, size_t size)
 {
-	struct dx_budget *b = data;
+	struct dispatch_budget *b = data;
 	unsigned char *p;
 
-	if (size > b->left || size > SIZE_MAX - DX_ALLOC_HDR)
+	if (size > b->left || size > SIZE_MAX - DISPATCH_ALLOC_HDR)
 		return NULL;
-	if ((p = malloc(DX_ALLOC_HDR + size)) == NULL)
+	if ((p = malloc(DISPATCH_ALLOC_HDR + size)) == NULL)
 		return NULL;
 	memcpy(p, &size, sizeof(size));
 	b->left -= size;
-	return p + DX_ALLOC_HDR;
+	return p + DISPATCH_ALLOC_HDR;
 }
 
 static void
-dx_budget_free(void *data, void *ptr)
+dispatch_budget_free(void *data, void *ptr)
 {
-	struct dx_budget *b = data;
+	struct dispatch_budget *b = data;
 	unsigned char *p;
 	size_t size;
 
 	if (ptr == NULL)
 		return;
-	p = (unsigned char *)ptr - DX_ALLOC_HDR;
+	p = (unsigned char *)ptr - DISPATCH_ALLOC_HDR;
 	memcpy(&size, p, sizeof(size));
 	b->left += size;
 	free(p);
@@ -1298,15 +1374,45 @@ dispatch_init(struct topo *t)
 	(void)clock_gettime(CLOCK_MONOTONIC, &dispatch_start);
 }
 
+/*
+ * The gates every request passes before its handler, in one place: the
+ * peer is still admitted, Hello came first, admin rights, not reserved
+ * for later work.  Returns ST(OK) or the refusal (message in x->msg).
+ */
+static int
+dispatch_gate(struct dispatch_ctx *x, const struct dispatch_entry *e)
+{
+	struct dispatch_client *c = x->c;
+
+	if (!topo_peer_allowed(x->view, &c->peer, &x->admin)) {
+		/* The access rules changed under a reload. */
+		c->close = true;
+		return dispatch_fail(x, ST(PERMISSION_DENIED), "uid %u is no "
+		    "longer allowed by the access rules",
+		    (unsigned)c->peer.uid);
+	}
+	if ((e->flags & DISPATCH_HELLO) && !c->hello)
+		return dispatch_fail(x, ST(FAILED_PRECONDITION), "%s before "
+		    "Hello: the first request must be Hello", e->name);
+	if ((e->flags & DISPATCH_ADMIN) && !x->admin)
+		return dispatch_fail(x, ST(PERMISSION_DENIED), "%s needs an "
+		    "admin access rule (uid %u has none)", e->name,
+		    (unsigned)c->peer.uid);
+	if (e->flags & DISPATCH_LATER)
+		return dispatch_fail(x, ST(UNIMPLEMENTED), "not implemented "
+		    "yet: %s", e->name);
+	return ST(OK);
+}
+
 int
 dispatch_frame(struct dispatch_client *c, const uint8_t *buf, size_t len,
     uint32_t max_frame, dispatch_reply_cb reply, void *arg)
 {
 	Smmu__V1__Response resp;
-	struct dx_budget budget;
+	struct dispatch_budget budget;
 	ProtobufCAllocator alloc = {
-		.alloc = dx_budget_alloc,
-		.free = dx_budget_free,
+		.alloc = dispatch_budget_alloc,
+		.free = dispatch_budget_free,
 		.allocator_data = &budget,
 	};
 	const struct dispatch_entry *e = NULL;
@@ -1315,7 +1421,7 @@ dispatch_frame(struct dispatch_client *c, const uint8_t *buf, size_t len,
 	const char *name = "request";
 	int status;
 
-	budget.left = (size_t)DX_HEAP_BUDGET_FRAMES *
+	budget.left = (size_t)DISPATCH_HEAP_BUDGET_FRAMES *
 	    (max_frame > 0 ? max_frame : FRAME_DEFAULT_MAX);
 	req = smmu__v1__request__unpack(&alloc, len, buf);
 	if (req == NULL) {
@@ -1337,28 +1443,16 @@ dispatch_frame(struct dispatch_client *c, const uint8_t *buf, size_t len,
 		e = &dispatch_table[req->body_case];
 	if (e == NULL || e->name == NULL) {
 		/* A newer client's request: say so, keep the connection. */
-		status = dx_fail(&x, ST(UNIMPLEMENTED), "unknown request type "
-		    "(field %d of Request; a newer protocol?)",
+		status = dispatch_fail(&x, ST(UNIMPLEMENTED), "unknown request "
+		    "type (field %d of Request; a newer protocol?)",
 		    (int)req->body_case);
-	} else if (name = e->name, !topo_peer_allowed(x.view, &c->peer,
-	    &x.admin)) {
-		/* The access rules changed under a reload. */
-		c->close = true;
-		status = dx_fail(&x, ST(PERMISSION_DENIED), "uid %u is no "
-		    "longer allowed by the access rules",
-		    (unsigned)c->peer.uid);
-	} else if ((e->flags & DX_NEED_HELLO) && !c->hello) {
-		status = dx_fail(&x, ST(FAILED_PRECONDITION), "%s before "
-		    "Hello: the first request must be Hello", e->name);
-	} else if ((e->flags & DX_ADMIN) && !x.admin) {
-		status = dx_fail(&x, ST(PERMISSION_DENIED), "%s needs an admin "
-		    "access rule (uid %u has none)", e->name,
-		    (unsigned)c->peer.uid);
-	} else if (e->flags & DX_LATER) {
-		status = dx_fail(&x, ST(UNIMPLEMENTED), "not implemented yet: "
-		    "%s", e->name);
 	} else {
-		status = e->fn(&x, req, &resp);
+		name = e->name;
+		status = dispatch_gate(&x, e);
+		if (status == ST(OK))
+			status = e->fn(&x, req, &resp);
+		if (status == ST(OK) && (e->flags & DISPATCH_MUTATES))
+			log_debug("%s: %s %u done", c->label, name, req->id);
 	}
 	resp.id = req->id;
 	resp.status = (Smmu__V1__Status)status;
@@ -1371,7 +1465,7 @@ dispatch_frame(struct dispatch_client *c, const uint8_t *buf, size_t len,
 	}
 	if (reply(arg, &resp) == -1)
 		c->close = true;
-	dx_arena_free(&x);
+	dispatch_arena_free(&x);
 	smmu__v1__request__free_unpacked(req, &alloc);
 	return status;
 }

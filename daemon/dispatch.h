@@ -30,7 +30,7 @@
 /* Per-connection state the dispatcher reads and updates. */
 struct dispatch_client {
 	struct topo_peer peer;		/* from SO_PEERCRED at accept */
-	char label[96];			/* "client 7 (uid 0, pid 1234)" */
+	char label[96];			/* "client 7 (uid 0, pid 12)" */
 	char name[DISPATCH_CLIENT_NAME_MAX + 1]; /* Hello.client_name */
 	bool hello;			/* a Hello was accepted */
 	bool close;			/* close once the reply is sent */

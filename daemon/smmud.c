@@ -120,7 +120,7 @@ smmud_log_errors(const char *errors)
 }
 
 /* -n: check the topology, print the verdict, exit. */
-static int __attribute__((noreturn))
+static void __attribute__((noreturn))
 smmud_check_config(void)
 {
 	struct smmud_conf *c = NULL;

@@ -674,8 +674,8 @@ topo_dev_attach(struct topo_smmu *s, const char *name, bool has_sid,
 			if (s->devs[pos].sid != pos)
 				break;
 		if ((uint64_t)pos >= limit) {
-			topo_err(err, errlen, "no free StreamID on %s (sid_bits "
-			    "%u)", s->path, s->sid_bits);
+			topo_err(err, errlen, "no free StreamID on %s "
+			    "(sid_bits %u)", s->path, s->sid_bits);
 			rc = -ENOSPC;
 			goto out;
 		}

@@ -67,7 +67,7 @@ struct topo_vm {
 	struct gmem *gmem;
 	struct topo_smmu *smmus;
 	unsigned nr_smmus;
-	const struct conf_vm *conf;	/* the definition it was built from */
+	const struct conf_vm *conf;	/* the definition it came from */
 	pthread_mutex_t share_lock;	/* serializes ShareMemory */
 	struct topo_vm *next;		/* every VM ever built */
 };
@@ -86,7 +86,7 @@ struct topo_peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	gid_t groups[TOPO_PEER_GROUPS];	/* supplementary (SO_PEERGROUPS) */
+	gid_t groups[TOPO_PEER_GROUPS];	/* SO_PEERGROUPS */
 	unsigned nr_groups;
 };
 

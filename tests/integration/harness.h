@@ -32,7 +32,8 @@ int harness_init(struct harness *h, const char *yaml);
 
 /* A minimal valid topology: vm0 with 64 MiB anonymous RAM at 0x40000000
  * and smmu0 (guest mode, both stages, all granules, oas 48, sid_bits 16,
- * ssid_bits 8), plus extra_vm_yaml appended under vms: if not NULL. */
+ * ssid_bits 8).  It ends with the vms: list, so a caller may append more
+ * VM entries by concatenating YAML. */
 const char *harness_default_yaml(void);
 
 /* Start smmud -f -c h->conf -s h->sock with extra argv (NULL-terminated,
