@@ -491,11 +491,15 @@ struct smmu_client_region {
  * shared` regions of vm with smmud: the fds travel as SCM_RIGHTS with the
  * request; smmud maps them MAP_SHARED and from then on reads the guest's
  * tables live from the caller's memory.  The caller keeps its fds (smmud
- * receives duplicates) and may close them afterwards.  On success stores
- * the number of regions now backed in *ret_regions (may be NULL) and
- * returns 0.  Errors: E_INVAL (nr out of range, a negative fd),
- * E_NOT_FOUND (no such VM or no shared region at gpa), E_SERVER_INVAL
- * (size mismatch, fd not mappable), E_DENIED and the connection errors.
+ * receives duplicates) and may close them afterwards.  Each fd must be
+ * sealed against shrinking (memfd_create(..., MFD_ALLOW_SEALING), then
+ * fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK); QEMU's memory-backend-memfd
+ * does this by default): a file truncated under smmud's mapping would
+ * fault the daemon.  On success stores the number of regions now backed
+ * in *ret_regions (may be NULL) and returns 0.  Errors: E_INVAL (nr out
+ * of range, a negative fd), E_NOT_FOUND (no such VM or no shared region
+ * at gpa), E_SERVER_INVAL (size mismatch, fd not sealed or not mappable),
+ * E_DENIED and the connection errors.
  */
 SMMU_CLIENT_EXPORT int
 smmu_client_share_memory(smmu_client_t *h, const char *vm,

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1089,7 +1090,7 @@ dispatch_share_check(struct dispatch_ctx *x, struct topo_vm *vm,
 	const Smmu__V1__SharedRegion *r;
 	struct stat st;
 	size_t i, j;
-	int rc;
+	int rc, seals;
 
 	for (i = 0; i < sm->n_regions; i++) {
 		r = sm->regions[i];
@@ -1114,6 +1115,19 @@ dispatch_share_check(struct dispatch_ctx *x, struct topo_vm *vm,
 			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
 			    "region '%s': fd %zu is not a memfd or regular "
 			    "file",
+			    vm->name, ri[i].name, i);
+		/*
+		 * A file that can shrink under our MAP_SHARED mapping would
+		 * turn the next guest-table read into SIGBUS for the whole
+		 * daemon, so the VMM must seal it against shrinking (QEMU's
+		 * memory-backend-memfd does so by default, seal=on).
+		 */
+		seals = fcntl(fds[i], F_GET_SEALS);
+		if (seals == -1 || !(seals & F_SEAL_SHRINK))
+			return dispatch_fail(x, ST(INVALID_ARGUMENT), "%s: "
+			    "region '%s': fd %zu is not sealed against "
+			    "shrinking (memfd_create with MFD_ALLOW_SEALING, "
+			    "then F_ADD_SEALS F_SEAL_SHRINK)",
 			    vm->name, ri[i].name, i);
 		if (r->offset + r->size < r->offset ||
 		    (uint64_t)st.st_size < r->offset + r->size)

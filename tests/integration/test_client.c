@@ -9,6 +9,7 @@
  * and a 2 MiB block, all little-endian.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -898,9 +899,12 @@ vmm_main(const char *sock)
 
 	rc = smmu_client_connect(sock, "test-vmm", 5000, &h, NULL, 0);
 	VMM_CHECK(rc == 0, 1);
-	fd = memfd_create("test-vmm-ram", MFD_CLOEXEC);
+	fd = memfd_create("test-vmm-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	VMM_CHECK(fd >= 0, 2);
 	VMM_CHECK(ftruncate(fd, (off_t)SHM_SIZE) == 0, 3);
+	/* As QEMU's memory-backend-memfd (seal=on): smmud insists. */
+	VMM_CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0,
+	    3);
 	v.mem = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 	    0);
 	VMM_CHECK(v.mem != MAP_FAILED, 4);
@@ -1005,9 +1009,10 @@ START_TEST(test_share_errors)
 	    SMMU_CLIENT_E_INVAL);
 	ck_assert_int_eq(smmu_client_share_memory(hc, "vm0", &reg, 0, NULL),
 	    SMMU_CLIENT_E_INVAL);
-	fd = memfd_create("small", MFD_CLOEXEC);
+	fd = memfd_create("small", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
 	reg.fd = fd;
 	/* Too small for the region. */
 	ck_assert_int_eq(smmu_client_share_memory(hc, "vm0", &reg, 1, NULL),

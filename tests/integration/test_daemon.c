@@ -1285,7 +1285,7 @@ START_TEST(test_share_memory)
 	ck_assert_int_eq(r->status, ST(BAD_ADDRESS));
 	t_free(r);
 
-	mfd = memfd_create("t-guest-ram", MFD_CLOEXEC);
+	mfd = memfd_create("t-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	ck_assert_int_ge(mfd, 0);
 	ck_assert_int_eq(ftruncate(mfd, T_SHARED_SIZE), 0);
 	map = mmap(NULL, T_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -1302,6 +1302,17 @@ START_TEST(test_share_memory)
 	ck_assert_str_eq(r->message,
 	    "ShareMemory names 1 regions but 0 fds arrived");
 	t_free(r);
+
+	/* A memfd that could shrink under the daemon is refused. */
+	t_send_share(fd, 5, mfd, 1);
+	r = t_recv(fd);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->id, 5);
+	ck_assert_int_eq(r->status, ST(INVALID_ARGUMENT));
+	ck_assert_msg(strstr(r->message, "not sealed against shrinking") !=
+	    NULL, "message: %s", r->message);
+	t_free(r);
+	ck_assert_int_eq(fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
 
 	t_send_share(fd, 4, mfd, 1);
 	r = t_recv(fd);
