@@ -135,6 +135,19 @@ unit: deps $(UNIT_BIN)
 	$(Q)SMMU_TEST_DATA=$(CURDIR)/tests/data $(UNIT_BIN)
 
 
+# ThreadSanitizer over the suites that run threads (CK_FORK=no so TSan
+# sees every thread; TSAN_OPTIONS makes any report fail the run).
+TSAN_SUITES := gmem tlb cfgcache stats concurrency smmu
+.PHONY: tsan
+tsan: deps
+	$(Q)$(MAKE) --no-print-directory SAN=thread unit-build
+	$(Q)for s in $(TSAN_SUITES); do \
+		CK_FORK=no CK_RUN_SUITE=$$s SMMU_TEST_DATA=$(CURDIR)/tests/data \
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+		build/tsan/tests/unit/smmu-unit 2>&1 | grep -v '^runner:' \
+		| grep -q '100%: Checks' || { echo "tsan: suite $$s failed"; \
+		exit 1; }; echo "tsan: $$s clean"; done
+
 valgrind: deps $(UNIT_BIN)
 	$(Q)CK_FORK=no CK_TIMEOUT_MULTIPLIER=20 SMMU_TEST_DATA=$(CURDIR)/tests/data \
 		SMMU_TEST_QUICK=1 valgrind -q --leak-check=full \

@@ -79,7 +79,8 @@ seq_write_lock(seq_t *lock)
 static inline void
 seq_write_unlock(seq_t *lock)
 {
-	__atomic_store_n(lock, *lock + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(lock, __atomic_load_n(lock, __ATOMIC_RELAXED) + 1,
+	    __ATOMIC_RELEASE);
 }
 
 static inline uint64_t
