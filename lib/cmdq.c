@@ -447,12 +447,14 @@ smmu_cmdq_consume(struct smmu_cmdq *q)
 			break;
 		ran = true;
 		/* The stretch from CONS to PROD, or to the end of the queue
-		 * when PROD has wrapped (wrap flags differ). */
+		 * when PROD has wrapped.  The distance is taken modulo the
+		 * index-and-wrap range, so a PROD written behind CONS (an
+		 * over-full queue, CONSTRAINED UNPREDICTABLE) still gives a
+		 * bounded run. */
 		idx = cons & (uint32_t)bits_low(qs);
-		if ((prod ^ cons) & (1u << qs))
+		n = (prod - cons) & (uint32_t)bits_low(qs + 1);
+		if (n > (1u << qs) - idx)
 			n = (1u << qs) - idx;
-		else
-			n = (prod & (uint32_t)bits_low(qs)) - idx;
 		qaddr = regs_q_addr(base, qs, CMDQ_ENTRY_LOG2) +
 		    ((uint64_t)idx << CMDQ_ENTRY_LOG2);
 		p = gmem_host_ptr(q->g, qaddr, (size_t)n << CMDQ_ENTRY_LOG2);

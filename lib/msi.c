@@ -138,7 +138,7 @@ smmu_msi_raise(struct smmu_msi *m, unsigned source)
 		en = SMMU_IRQ_GERROR_IRQEN;
 		abt = SMMU_GERROR_MSI_GERROR_ABT_ERR;
 	} else {
-		return;		/* CMD_SYNC has smmu_msi_sync(); no PRIQ */
+		return;	/* CMD_SYNC: smmu_msi_sync(); no PRIQ */
 	}
 	pthread_mutex_lock(&r->irq_lock);
 	if (!(regs_ld32(&r->irq_ctrlack) & en)) {

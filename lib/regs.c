@@ -521,7 +521,8 @@ smmu_regs_write(struct smmu_regs *r, uint64_t off, unsigned size,
 			return (int)regs_write64(r, off, val, ~(uint64_t)0);
 		shift = (unsigned)(off & 4) * 8;
 		return (int)regs_write64(r, off & ~(uint64_t)7,
-		    (val & 0xffffffffu) << shift, (uint64_t)0xffffffffu << shift);
+		    (val & 0xffffffffu) << shift,
+		    (uint64_t)0xffffffffu << shift);
 	}
 	if (size == 8) {
 		act = regs_write32(r, off, (uint32_t)val);

@@ -109,7 +109,7 @@ struct smmu;
 
 /* Queue PROD/CONS words (6.3.27-6.3.28, 6.3.33-6.3.34). */
 #define SMMU_Q_IDX_BITS 20		/* WR/RD[19:0]: index and wrap */
-#define SMMU_Q_OVFLG (1u << 31)		/* EVENTQ_PROD.OVFLG / CONS.OVACKFLG */
+#define SMMU_Q_OVFLG (1u << 31)		/* PROD.OVFLG / CONS.OVACKFLG */
 #define SMMU_CMDQ_CONS_ERR_SHIFT 24	/* CMDQ_CONS.ERR[30:24] */
 #define SMMU_CMDQ_CONS_ERR_MASK (0x7fu << SMMU_CMDQ_CONS_ERR_SHIFT)
 

@@ -231,7 +231,9 @@ enum smmu_msi_source {
  *    source's MSI address is 0); data is 0.
  * It must be cheap (signal an eventfd, queue a message) and must not
  * call back into the engine; it may be called concurrently from several
- * threads.
+ * threads, with engine locks held (the command queue's while a CMD_SYNC
+ * completes), so it must not wait for anything a thread inside the
+ * engine may be holding.
  */
 typedef void (*smmu_msi_sink_fn)(void *arg, unsigned source, uint64_t addr,
     uint32_t data);

@@ -49,7 +49,7 @@ struct bc {
 	struct tb *tb;
 	struct smmu *s;
 	uint64_t cmdq, evtq;
-	uint64_t *ring;			/* host view of the command ring */
+	uint64_t *ring;			/* host view of the ring */
 	uint32_t prod;
 	uint64_t tlbi_va;		/* VA the ring's TLBIs start at */
 	double t_sink;			/* set by the sink */

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "smmu.h"
 #include "tbuild.h"
 
@@ -367,5 +368,6 @@ main(int argc, char **argv)
 	eng_fini(&miss);
 	eng_fini(&hit);
 	free(hash);
+	bench_cmdq_run(bench_secs);
 	return 0;
 }
