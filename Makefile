@@ -163,6 +163,9 @@ PROTO_SRCS := $(sort $(wildcard proto/*.c))
 # PIC objects: they go into libsmmuclient.so as well as smmud.
 PROTO_OBJS := $(B)/gen/smmu.pb-c.o $(PROTO_SRCS:%.c=$(B)/%.o)
 
+# Generated files are not intermediates: keep them between builds.
+.SECONDARY: $(GEN) $(B)/gen/conf_default.c
+
 $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto | deps
 	@mkdir -p $(@D)
 	@echo "  PROTOC  $<"

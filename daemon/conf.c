@@ -23,6 +23,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -862,20 +863,39 @@ conf_path_resolve(struct conf_parse *p, const char *path)
 	return s;
 }
 
+/*
+ * A resolved path for a message: whole (a path cut short names nothing),
+ * control characters replaced, quoted.
+ */
+static const char *
+conf_disp_path(const char *path, char *buf, size_t size)
+{
+	size_t i, o = 0;
+
+	buf[o++] = '\'';
+	for (i = 0; path[i] != '\0' && o + 2 < size; i++) {
+		unsigned char ch = (unsigned char)path[i];
+
+		buf[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return buf;
+}
+
 /* Check that a file image exists and covers offset + size. */
 static void
 conf_image_check(struct conf_parse *p, const struct conf_node *n,
     const struct conf_region *r)
 {
 	struct stat st;
-	char b[64];
+	char b[PATH_MAX + 3];
 	int fd;
 
 	if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		conf_error(p, n, "cannot open image %s: %s",
-		    conf_disp_raw(r->path, strlen(r->path), '\'', b,
-		    sizeof(b)), strerror(errno));
+		    conf_disp_path(r->path, b, sizeof(b)), strerror(errno));
 		if (fd != -1)
 			(void)close(fd);
 		return;
@@ -883,14 +903,13 @@ conf_image_check(struct conf_parse *p, const struct conf_node *n,
 	(void)close(fd);
 	if (S_ISDIR(st.st_mode))
 		conf_error(p, n, "image %s is a directory",
-		    conf_disp_raw(r->path, strlen(r->path), '\'', b,
-		    sizeof(b)));
+		    conf_disp_path(r->path, b, sizeof(b)));
 	else if (S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size < r->offset + r->size)
 		conf_error(p, n, "image %s is too small (0x%llx bytes, "
 		    "offset + size is 0x%llx)",
-		    conf_disp_raw(r->path, strlen(r->path), '\'', b,
-		    sizeof(b)), (unsigned long long)st.st_size,
+		    conf_disp_path(r->path, b, sizeof(b)),
+		    (unsigned long long)st.st_size,
 		    (unsigned long long)(r->offset + r->size));
 }
 
