@@ -210,8 +210,12 @@ gmem_clear(struct gmem *g, unsigned backing_mask);
 
 /*
  * Host pointer for [gpa, gpa + len) if it lies in one backed region, else
- * NULL.  Borrowed: valid until the region is unshared or g destroyed.
- * For bulk tooling paths only; the translation engine uses the accessors.
+ * NULL.  Borrowed: the address stays mapped until g is destroyed (an
+ * unshare replaces the backing in place), but after an unshare it reads
+ * zeroes.  No shard lock is taken: use it for single-copy-atomic reads of
+ * words the guest owns (the command reader fetches a run of commands this
+ * way) or for tooling; multi-word structures the engine writes go through
+ * gmem_read()/gmem_write().
  */
 void *
 gmem_host_ptr(const struct gmem *g, uint64_t gpa, size_t len);
