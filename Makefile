@@ -137,7 +137,8 @@ unit: deps $(UNIT_BIN)
 
 # ThreadSanitizer over the suites that run threads (CK_FORK=no so TSan
 # sees every thread; TSAN_OPTIONS makes any report fail the run).
-TSAN_SUITES := gmem tlb cfgcache stats concurrency smmu regs cmdq evtq msi guest
+TSAN_SUITES := gmem tlb cfgcache stats concurrency smmu regs cmdq evtq msi guest \
+	domain
 .PHONY: tsan
 tsan: deps
 	$(Q)$(MAKE) --no-print-directory SAN=thread unit-build

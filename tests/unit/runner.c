@@ -35,6 +35,7 @@ typedef Suite *(*suite_fn)(void);
 #pragma weak evtq_suite
 #pragma weak msi_suite
 #pragma weak guest_suite
+#pragma weak domain_suite
 
 int
 main(void)
@@ -61,6 +62,7 @@ main(void)
 		{ "evtq", evtq_suite },
 		{ "msi", msi_suite },
 		{ "guest", guest_suite },
+		{ "domain", domain_suite },
 	};
 	SRunner *sr = NULL;
 	unsigned i, missing = 0;

@@ -28,5 +28,6 @@ Suite *cmdq_suite(void);
 Suite *evtq_suite(void);
 Suite *msi_suite(void);
 Suite *guest_suite(void);
+Suite *domain_suite(void);
 
 #endif /* SMMU_TEST_SUITES_H */
